@@ -1,0 +1,22 @@
+//! The sans-IO core: every decision the client makes, with time as an input.
+//!
+//! Nothing here reads a clock, touches the DOM or the network, or depends on wasm-bindgen,
+//! web-sys, js-sys or gloo: it compiles and is tested on any target.
+
+pub mod idle;
+pub mod options;
+pub mod origin;
+pub mod renewal;
+pub mod retry;
+pub mod session;
+pub mod time;
+pub mod token;
+
+pub use idle::IdlePolicy;
+pub use options::{Config, OptionError, RawOptions};
+pub use origin::AllowedOrigins;
+pub use renewal::{Backoff, RenewSchedule};
+pub use retry::{Challenge, ResponseInfo, RetryDecision};
+pub use session::{Command, ErrorCode, Event, Phase, RenewalId, RenewalOutcome, Session, TeardownReason, TokenAccess};
+pub use time::Instant;
+pub use token::{BadTokenResponse, Token, TokenResponse};

@@ -1,0 +1,380 @@
+//! Validated configuration. Every error names the JavaScript option it is about.
+
+use super::idle::{IdlePolicy, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_WARN_BEFORE_IDLE_MS};
+use super::origin::AllowedOrigins;
+use super::renewal::RenewSchedule;
+
+/// The default renew endpoint of the session strategy.
+pub const DEFAULT_RENEW_URL: &str = "/auth/renew";
+/// Longest accepted duration option: about 24.8 days, the longest browser timer delay.
+pub const MAX_DURATION_MS: u64 = i32::MAX as u64;
+
+/// An option as read from the JavaScript options object.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Raw<T> {
+    /// `undefined` or not present.
+    #[default]
+    Absent,
+    /// `null`.
+    Null,
+    /// A value of the right JavaScript type.
+    Given(T),
+    /// A value of another type.
+    WrongType,
+}
+
+/// The options object as the facade read it, before validation.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RawOptions {
+    /// `renewUrl`
+    pub renew_url: Raw<String>,
+    /// `tokenEndpoint`
+    pub token_endpoint: Raw<String>,
+    /// `clientId`
+    pub client_id: Raw<String>,
+    /// `revokeUrl`
+    pub revoke_url: Raw<String>,
+    /// `idleTimeoutMs`
+    pub idle_timeout_ms: Raw<f64>,
+    /// `warnBeforeIdleMs`
+    pub warn_before_idle_ms: Raw<f64>,
+    /// `renewBeforeExpiryMs`
+    pub renew_before_expiry_ms: Raw<f64>,
+    /// `maxSessionMs`
+    pub max_session_ms: Raw<f64>,
+    /// `allowedOrigins`, each entry already parsed by the browser's URL parser.
+    pub allowed_origins: Raw<Vec<ParsedOrigin>>,
+    /// `crossTab`
+    pub cross_tab: Raw<bool>,
+    /// `logoutUrl`
+    pub logout_url: Raw<String>,
+    /// The first option name that the client does not know, if any (a typo is an error).
+    pub unknown: Option<String>,
+}
+
+/// An `allowedOrigins` entry after the browser's URL parser: `None` if it is not a URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParsedOrigin(pub Option<ParsedUrl>);
+
+/// The parts of a parsed URL that decide whether it names an origin.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParsedUrl {
+    /// `URL.protocol`, e.g. `"https:"`.
+    pub protocol: String,
+    /// `URL.origin`, e.g. `"https://api.example.com"`.
+    pub origin: String,
+    /// Whether the entry had anything beyond the origin: a path other than `/`, a query, a
+    /// fragment or credentials.
+    pub has_more_than_origin: bool,
+}
+
+/// The option names the client knows, as JavaScript spells them.
+pub const OPTION_NAMES: [&str; 11] = [
+    "renewUrl",
+    "tokenEndpoint",
+    "clientId",
+    "revokeUrl",
+    "idleTimeoutMs",
+    "warnBeforeIdleMs",
+    "renewBeforeExpiryMs",
+    "maxSessionMs",
+    "allowedOrigins",
+    "crossTab",
+    "logoutUrl",
+];
+
+/// An invalid option: which one, and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OptionError {
+    /// The JavaScript name of the option.
+    pub option: String,
+    /// What is wrong, as the end of a sentence.
+    pub problem: &'static str,
+}
+
+impl OptionError {
+    fn new(option: &str, problem: &'static str) -> Self {
+        OptionError { option: option.into(), problem }
+    }
+
+    /// `authpulse: option "idleTimeoutMs" must be a positive number of milliseconds`.
+    pub fn message(&self) -> String {
+        ["authpulse: option \"", &self.option, "\" ", self.problem].concat()
+    }
+}
+
+/// How tokens are renewed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    /// `POST {renewUrl}` with the auth-session cookie (contract section 2).
+    Session {
+        /// The renew endpoint.
+        renew_url: String,
+    },
+    /// OAuth 2.0 refresh-token grant (contract section 3).
+    RefreshToken {
+        /// The token endpoint.
+        token_endpoint: String,
+        /// The public client's id.
+        client_id: String,
+        /// Where refresh tokens are revoked on teardown (RFC 7009), if anywhere.
+        revoke_url: Option<String>,
+    },
+}
+
+/// Validated client configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// How tokens are renewed.
+    pub strategy: Strategy,
+    /// The idle rule.
+    pub idle: IdlePolicy,
+    /// When tokens are renewed ahead of expiry.
+    pub schedule: RenewSchedule,
+    /// Absolute cap from sign-in, whatever the activity.
+    pub max_session_ms: Option<u64>,
+    /// The only origins that receive the token.
+    pub allowed_origins: AllowedOrigins,
+    /// Share activity, tokens and sign-out between same-origin tabs.
+    pub cross_tab: bool,
+    /// POSTed on teardown to end the server session.
+    pub logout_url: Option<String>,
+}
+
+impl Config {
+    /// Validates `raw`. `page_origin` is the default for `allowedOrigins`.
+    pub fn from_raw(raw: RawOptions, page_origin: &str) -> Result<Config, OptionError> {
+        if let Some(name) = raw.unknown {
+            return Err(OptionError { option: name, problem: "is not an authpulse option" });
+        }
+        let idle_timeout_ms = duration("idleTimeoutMs", raw.idle_timeout_ms.clone(), false)?.unwrap_or(DEFAULT_IDLE_TIMEOUT_MS);
+        let warn_before_idle_ms = duration("warnBeforeIdleMs", raw.warn_before_idle_ms.clone(), true)?
+            .unwrap_or(DEFAULT_WARN_BEFORE_IDLE_MS.min(idle_timeout_ms / 2));
+        if warn_before_idle_ms >= idle_timeout_ms {
+            return Err(OptionError::new("warnBeforeIdleMs", "must be shorter than idleTimeoutMs"));
+        }
+        let renew_before_expiry_ms =
+            duration("renewBeforeExpiryMs", raw.renew_before_expiry_ms.clone(), true)?;
+        let max_session_ms = duration("maxSessionMs", raw.max_session_ms.clone(), false)?;
+        let cross_tab = match raw.cross_tab.clone() {
+            Raw::Absent => true,
+            Raw::Given(value) => value,
+            Raw::Null | Raw::WrongType => return Err(OptionError::new("crossTab", "must be a boolean")),
+        };
+        let strategy = strategy(&raw)?;
+        Ok(Config {
+            strategy,
+            idle: IdlePolicy::new(idle_timeout_ms, warn_before_idle_ms),
+            schedule: RenewSchedule::new(renew_before_expiry_ms),
+            max_session_ms,
+            allowed_origins: allowed_origins(raw.allowed_origins, page_origin)?,
+            cross_tab,
+            logout_url: url("logoutUrl", raw.logout_url)?,
+        })
+    }
+}
+
+/// A duration option in milliseconds: absent or `null` is `None`.
+fn duration(option: &str, raw: Raw<f64>, zero_ok: bool) -> Result<Option<u64>, OptionError> {
+    let problem = if zero_ok {
+        "must be a number of milliseconds, 0 or more, at most 2147483647"
+    } else {
+        "must be a positive number of milliseconds, at most 2147483647"
+    };
+    match raw {
+        Raw::Absent | Raw::Null => Ok(None),
+        Raw::WrongType => Err(OptionError::new(option, problem)),
+        Raw::Given(ms) => {
+            let in_range = ms.is_finite() && ms <= MAX_DURATION_MS as f64;
+            if in_range && (ms > 0.0 || (zero_ok && ms == 0.0)) {
+                Ok(Some(ms as u64))
+            } else {
+                Err(OptionError::new(option, problem))
+            }
+        }
+    }
+}
+
+/// A URL option: absent or `null` is `None`; an empty string is an error.
+fn url(option: &str, raw: Raw<String>) -> Result<Option<String>, OptionError> {
+    match raw {
+        Raw::Absent | Raw::Null => Ok(None),
+        Raw::Given(url) if !url.trim().is_empty() => Ok(Some(url)),
+        Raw::Given(_) | Raw::WrongType => Err(OptionError::new(option, "must be a non-empty URL string")),
+    }
+}
+
+fn strategy(raw: &RawOptions) -> Result<Strategy, OptionError> {
+    let token_endpoint = url("tokenEndpoint", raw.token_endpoint.clone())?;
+    let client_id = match raw.client_id.clone() {
+        Raw::Absent | Raw::Null => None,
+        Raw::Given(id) if !id.is_empty() => Some(id),
+        Raw::Given(_) | Raw::WrongType => {
+            return Err(OptionError::new("clientId", "must be a non-empty string"))
+        }
+    };
+    let revoke_url = url("revokeUrl", raw.revoke_url.clone())?;
+    let renew_url = url("renewUrl", raw.renew_url.clone())?;
+    match (token_endpoint, client_id) {
+        (None, None) => {
+            if revoke_url.is_some() {
+                return Err(OptionError::new("revokeUrl", "needs tokenEndpoint and clientId"));
+            }
+            Ok(Strategy::Session { renew_url: renew_url.unwrap_or_else(|| DEFAULT_RENEW_URL.into()) })
+        }
+        (Some(_), None) => Err(OptionError::new("clientId", "is required with tokenEndpoint")),
+        (None, Some(_)) => Err(OptionError::new("tokenEndpoint", "is required with clientId")),
+        (Some(token_endpoint), Some(client_id)) => {
+            if renew_url.is_some() {
+                return Err(OptionError::new(
+                    "renewUrl",
+                    "cannot be combined with tokenEndpoint: choose one strategy",
+                ));
+            }
+            Ok(Strategy::RefreshToken { token_endpoint, client_id, revoke_url })
+        }
+    }
+}
+
+fn allowed_origins(raw: Raw<Vec<ParsedOrigin>>, page_origin: &str) -> Result<AllowedOrigins, OptionError> {
+    const OPTION: &str = "allowedOrigins";
+    let entries = match raw {
+        Raw::Absent => return Ok(AllowedOrigins::new(vec![page_origin.into()])),
+        Raw::Given(entries) if !entries.is_empty() => entries,
+        Raw::Given(_) => return Err(OptionError::new(OPTION, "must list at least one origin")),
+        Raw::Null | Raw::WrongType => {
+            return Err(OptionError::new(OPTION, "must be an array of origin strings"))
+        }
+    };
+    let mut origins = Vec::with_capacity(entries.len());
+    for ParsedOrigin(parsed) in entries {
+        let Some(url) = parsed else {
+            return Err(OptionError::new(OPTION, "must contain absolute URLs like https://api.example.com"));
+        };
+        if !matches!(url.protocol.as_str(), "https:" | "http:") || url.origin == "null" {
+            return Err(OptionError::new(OPTION, "must contain http(s) origins only"));
+        }
+        if url.has_more_than_origin {
+            return Err(OptionError::new(
+                OPTION,
+                "must contain origins only (scheme, host, port), without path, query or credentials",
+            ));
+        }
+        origins.push(url.origin);
+    }
+    Ok(AllowedOrigins::new(origins))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = "https://app.example";
+
+    fn origin(origin: &str) -> ParsedOrigin {
+        ParsedOrigin(Some(ParsedUrl {
+            protocol: origin.split(':').next().unwrap_or("").to_owned() + ":",
+            origin: origin.into(),
+            has_more_than_origin: false,
+        }))
+    }
+
+    fn error(raw: RawOptions) -> OptionError {
+        Config::from_raw(raw, PAGE).unwrap_err()
+    }
+
+    #[test]
+    fn no_options_give_the_contract_defaults() {
+        let config = Config::from_raw(RawOptions::default(), PAGE).unwrap();
+        assert_eq!(config.strategy, Strategy::Session { renew_url: "/auth/renew".into() });
+        assert_eq!(config.idle, IdlePolicy::new(900_000, 60_000));
+        assert_eq!(config.allowed_origins.as_slice(), [PAGE.to_string()]);
+        assert!(config.cross_tab);
+        assert_eq!(config.max_session_ms, None);
+        assert_eq!(config.logout_url, None);
+    }
+
+    #[test]
+    fn bad_durations_name_the_option() {
+        for bad in [Raw::Given(0.0), Raw::Given(-1.0), Raw::Given(f64::NAN), Raw::Given(1e12), Raw::WrongType] {
+            let raw = RawOptions { idle_timeout_ms: bad.clone(), ..RawOptions::default() };
+            let err = error(raw);
+            assert_eq!(err.option, "idleTimeoutMs", "{bad:?}");
+            assert!(err.message().starts_with("authpulse: option \"idleTimeoutMs\" must be"));
+        }
+        let raw = RawOptions { max_session_ms: Raw::Given(-5.0), ..RawOptions::default() };
+        assert_eq!(error(raw).option, "maxSessionMs");
+    }
+
+    #[test]
+    fn the_warning_must_come_before_the_timeout() {
+        let raw = RawOptions {
+            idle_timeout_ms: Raw::Given(60_000.0),
+            warn_before_idle_ms: Raw::Given(60_000.0),
+            ..RawOptions::default()
+        };
+        assert_eq!(error(raw).option, "warnBeforeIdleMs");
+        let off = RawOptions { warn_before_idle_ms: Raw::Given(0.0), ..RawOptions::default() };
+        assert_eq!(Config::from_raw(off, PAGE).unwrap().idle.warn_at(crate::core::time::Instant::from_millis(0)), None);
+    }
+
+    #[test]
+    fn a_short_idle_timeout_gets_a_proportionate_default_warning() {
+        let raw = RawOptions { idle_timeout_ms: Raw::Given(30_000.0), ..RawOptions::default() };
+        assert_eq!(Config::from_raw(raw, PAGE).unwrap().idle, IdlePolicy::new(30_000, 15_000));
+    }
+
+    #[test]
+    fn the_refresh_token_strategy_needs_both_endpoint_and_client() {
+        let only_endpoint = RawOptions {
+            token_endpoint: Raw::Given("https://idp.example/token".into()),
+            ..RawOptions::default()
+        };
+        assert_eq!(error(only_endpoint.clone()).option, "clientId");
+        let both = RawOptions { client_id: Raw::Given("spa".into()), ..only_endpoint.clone() };
+        assert!(matches!(Config::from_raw(both.clone(), PAGE).unwrap().strategy, Strategy::RefreshToken { .. }));
+        let mixed = RawOptions { renew_url: Raw::Given("/auth/renew".into()), ..both };
+        assert_eq!(error(mixed).option, "renewUrl");
+        let revoke_alone = RawOptions { revoke_url: Raw::Given("/revoke".into()), ..RawOptions::default() };
+        assert_eq!(error(revoke_alone).option, "revokeUrl");
+    }
+
+    #[test]
+    fn allowed_origins_must_be_origins() {
+        let with = |entries: Vec<ParsedOrigin>| RawOptions {
+            allowed_origins: Raw::Given(entries),
+            ..RawOptions::default()
+        };
+        let ok = Config::from_raw(with(vec![origin("https://api.example"), origin("http://localhost:3000")]), PAGE)
+            .unwrap();
+        assert_eq!(ok.allowed_origins.as_slice().len(), 2);
+        assert_eq!(error(with(vec![])).option, "allowedOrigins");
+        assert_eq!(error(with(vec![ParsedOrigin(None)])).option, "allowedOrigins");
+        assert_eq!(error(with(vec![origin("data:text/plain")])).option, "allowedOrigins");
+        let with_path = ParsedOrigin(Some(ParsedUrl {
+            protocol: "https:".into(),
+            origin: "https://api.example".into(),
+            has_more_than_origin: true,
+        }));
+        assert_eq!(error(with(vec![with_path])).option, "allowedOrigins");
+        let not_array = RawOptions { allowed_origins: Raw::WrongType, ..RawOptions::default() };
+        assert_eq!(error(not_array).option, "allowedOrigins");
+    }
+
+    #[test]
+    fn a_misspelt_option_is_an_error_not_a_silent_default() {
+        let raw = RawOptions { unknown: Some("idleTimeout".into()), ..RawOptions::default() };
+        let err = error(raw);
+        assert_eq!(err.message(), "authpulse: option \"idleTimeout\" is not an authpulse option");
+    }
+
+    #[test]
+    fn other_types_are_refused() {
+        let raw = RawOptions { cross_tab: Raw::WrongType, ..RawOptions::default() };
+        assert_eq!(error(raw).option, "crossTab");
+        let raw = RawOptions { logout_url: Raw::Given(" ".into()), ..RawOptions::default() };
+        assert_eq!(error(raw).option, "logoutUrl");
+        let raw = RawOptions { renew_url: Raw::WrongType, ..RawOptions::default() };
+        assert_eq!(error(raw).option, "renewUrl");
+    }
+}

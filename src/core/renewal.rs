@@ -1,0 +1,122 @@
+//! When to renew, and how long to wait after a failed renewal.
+
+use super::time::{Instant, SECOND_MS};
+use super::token::Token;
+
+/// The default proactive renewal margin is the smaller of this and a quarter of the lifetime.
+pub const DEFAULT_RENEW_MARGIN_MS: u64 = 60 * SECOND_MS;
+/// First back-off delay after a failed renewal; it doubles with every further failure.
+pub const BACKOFF_INITIAL_MS: u64 = SECOND_MS;
+/// Longest back-off delay.
+pub const BACKOFF_MAX_MS: u64 = 30 * SECOND_MS;
+/// A renewal request that has not answered by then is abandoned and counts as failed.
+pub const RENEW_TIMEOUT_MS: u64 = 30 * SECOND_MS;
+
+/// When a token is renewed ahead of its expiry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RenewSchedule {
+    margin_ms: Option<u64>,
+}
+
+impl RenewSchedule {
+    /// A schedule with the `renewBeforeExpiryMs` option, or the default margin when `None`.
+    pub const fn new(margin_ms: Option<u64>) -> Self {
+        RenewSchedule { margin_ms }
+    }
+
+    /// The margin for a token with this lifetime: the option, else min(60 s, lifetime / 4),
+    /// never more than the lifetime itself.
+    pub fn margin_ms(&self, lifetime_ms: u64) -> u64 {
+        self.margin_ms
+            .unwrap_or(DEFAULT_RENEW_MARGIN_MS.min(lifetime_ms / 4))
+            .min(lifetime_ms)
+    }
+
+    /// When `token` should be renewed proactively.
+    pub fn renew_at(&self, token: &Token) -> Instant {
+        token.expires_at.minus_ms(self.margin_ms(token.lifetime_ms()))
+    }
+}
+
+/// Exponential back-off after failed renewals: 1 s, 2 s, 4 s … at most 30 s.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Backoff {
+    failures: u32,
+    retry_at: Option<Instant>,
+}
+
+impl Backoff {
+    /// Records a failure at `now`; returns the delay before the next attempt.
+    pub fn record_failure(&mut self, now: Instant) -> u64 {
+        let delay = BACKOFF_INITIAL_MS
+            .checked_shl(self.failures)
+            .unwrap_or(BACKOFF_MAX_MS)
+            .min(BACKOFF_MAX_MS);
+        self.failures = self.failures.saturating_add(1);
+        self.retry_at = Some(now.plus_ms(delay));
+        delay
+    }
+
+    /// Forgets past failures (after a success, or when the session ends).
+    pub fn reset(&mut self) {
+        *self = Backoff::default();
+    }
+
+    /// Whether a renewal must wait at `now`.
+    pub fn waiting_at(&self, now: Instant) -> bool {
+        self.retry_at.is_some_and(|at| now < at)
+    }
+
+    /// When the next attempt may start, while backing off.
+    pub fn retry_at(&self) -> Option<Instant> {
+        self.retry_at
+    }
+
+    /// Failures since the last success.
+    pub fn failures(&self) -> u32 {
+        self.failures
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::time::MINUTE_MS;
+
+    fn token(lifetime_ms: u64) -> Token {
+        Token {
+            access_token: "t".into(),
+            received_at: Instant::from_millis(0),
+            expires_at: Instant::from_millis(lifetime_ms),
+            refresh_token: None,
+        }
+    }
+
+    #[test]
+    fn default_margin_is_a_minute_or_a_quarter_of_short_lifetimes() {
+        let schedule = RenewSchedule::default();
+        assert_eq!(schedule.renew_at(&token(5 * MINUTE_MS)).as_millis(), 4 * MINUTE_MS);
+        assert_eq!(schedule.renew_at(&token(2 * MINUTE_MS)).as_millis(), 90 * SECOND_MS);
+        assert_eq!(schedule.renew_at(&token(60 * MINUTE_MS)).as_millis(), 59 * MINUTE_MS);
+    }
+
+    #[test]
+    fn a_margin_longer_than_the_lifetime_renews_at_receipt() {
+        let schedule = RenewSchedule::new(Some(10 * MINUTE_MS));
+        assert_eq!(schedule.renew_at(&token(5 * MINUTE_MS)).as_millis(), 0);
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_thirty_seconds() {
+        let mut backoff = Backoff::default();
+        let delays: Vec<u64> =
+            (0..8).map(|_| backoff.record_failure(Instant::from_millis(0)) / SECOND_MS).collect();
+        assert_eq!(delays, [1, 2, 4, 8, 16, 30, 30, 30]);
+        for _ in 0..100 {
+            backoff.record_failure(Instant::from_millis(0));
+        }
+        assert_eq!(backoff.retry_at(), Some(Instant::from_millis(BACKOFF_MAX_MS)));
+        backoff.reset();
+        assert!(!backoff.waiting_at(Instant::from_millis(0)));
+    }
+}

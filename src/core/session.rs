@@ -1,0 +1,588 @@
+//! The session state machine: inputs with a timestamp in, commands and a wake-up time out.
+//!
+//! The driver (the browser adapter, or a test) calls `handle_*` with the current wall-clock time,
+//! then drains [`Session::poll_command`] and arms one timer for [`Session::poll_timeout`]. Nothing
+//! here reads a clock, sleeps or performs IO, so hours of use are simulated in microseconds.
+
+use std::collections::VecDeque;
+
+use super::options::Config;
+use super::renewal::{Backoff, RENEW_TIMEOUT_MS};
+use super::retry::{ResponseInfo, RetryDecision};
+use super::time::Instant;
+use super::token::{BadTokenResponse, Token, TokenResponse};
+
+/// What `state` reports to the app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// No session yet, or after `logout()`.
+    SignedOut,
+    /// Signed in, the user is active.
+    Active,
+    /// Signed in, the idle warning is showing.
+    Warning,
+    /// Torn down by idle, max session, the server or another tab.
+    Expired,
+}
+
+impl Phase {
+    /// The name JavaScript sees.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Phase::SignedOut => "signedOut",
+            Phase::Active => "active",
+            Phase::Warning => "warning",
+            Phase::Expired => "expired",
+        }
+    }
+}
+
+/// Why tokens were torn down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TeardownReason {
+    /// `idleTimeoutMs` without real activity.
+    Idle,
+    /// The auth server rejected the renewal: the session is gone.
+    Session,
+    /// `maxSessionMs` since sign-in.
+    MaxSession,
+    /// `logout()`.
+    Logout,
+    /// Another tab signed out or timed out.
+    Remote,
+}
+
+impl TeardownReason {
+    /// The `reason` of the `expired` event.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TeardownReason::Idle => "idle",
+            TeardownReason::Session => "session",
+            TeardownReason::MaxSession => "maxSession",
+            TeardownReason::Logout => "logout",
+            TeardownReason::Remote => "remote",
+        }
+    }
+}
+
+/// The `code` of an `error` event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// The renew request failed at the network level.
+    Network,
+    /// The renew endpoint answered with a status that is neither success nor rejection.
+    Status(u16),
+    /// The renew endpoint did not answer within the renewal timeout.
+    Timeout,
+    /// The renew endpoint answered with a malformed token response.
+    BadTokenResponse(BadTokenResponse),
+}
+
+impl ErrorCode {
+    /// The stable `code` string.
+    pub const fn code(self) -> &'static str {
+        match self {
+            ErrorCode::Network => "renew_network_error",
+            ErrorCode::Status(_) => "renew_failed",
+            ErrorCode::Timeout => "renew_timeout",
+            ErrorCode::BadTokenResponse(_) => "bad_token_response",
+        }
+    }
+
+    /// A human-readable message.
+    pub const fn message(self) -> &'static str {
+        match self {
+            ErrorCode::Network => "the renew request failed before a response arrived",
+            ErrorCode::Status(_) => "the renew endpoint answered with an unexpected status",
+            ErrorCode::Timeout => "the renew endpoint did not answer in time",
+            ErrorCode::BadTokenResponse(bad) => bad.message(),
+        }
+    }
+}
+
+/// An event for the app's listeners.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A new access token was stored.
+    Renewed {
+        /// When it expires.
+        expires_at: Instant,
+    },
+    /// The idle teardown is `warnBeforeIdleMs` away.
+    IdleWarning {
+        /// When the teardown happens without activity.
+        expires_at: Instant,
+    },
+    /// Activity after a warning cancelled it.
+    Active,
+    /// Tokens were torn down.
+    Expired {
+        /// Why.
+        reason: TeardownReason,
+    },
+    /// A renewal failed for a reason other than a rejected session.
+    Error {
+        /// What failed.
+        code: ErrorCode,
+    },
+}
+
+/// Identifies one renewal request, so that a late answer to an abandoned one is ignored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RenewalId(pub u64);
+
+/// Something the driver must do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Send a renewal request and report its outcome with `handle_renewal`.
+    Renew {
+        /// Echo this back with the outcome.
+        id: RenewalId,
+        /// Milliseconds since the last real activity, for the server's own idle rule.
+        idle_ms: u64,
+        /// The refresh token, for the refresh-token strategy.
+        refresh_token: Option<String>,
+    },
+    /// Abort this renewal request: its answer will be ignored.
+    CancelRenewal(RenewalId),
+    /// Tell the app.
+    Emit(Event),
+    /// End the session on the server (`logoutUrl`, refresh-token revocation), best effort.
+    EndServerSession {
+        /// The refresh token to revoke, if any.
+        refresh_token: Option<String>,
+    },
+}
+
+/// How a renewal request ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RenewalOutcome {
+    /// 200 with a body that parsed as a token response (validated here).
+    Token(TokenResponse),
+    /// 200 with a body that is not a JSON object.
+    NotJson,
+    /// 401 (or `invalid_grant`): there is no session any more.
+    Rejected,
+    /// Any other status.
+    Status(u16),
+    /// The request failed before a response.
+    Network,
+}
+
+/// What a caller that wants to send a request gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenAccess<'a> {
+    /// Attach this token; report responses with this generation.
+    Ready {
+        /// The bearer token.
+        token: &'a str,
+        /// Which token this is, to tell "refused" from "already replaced" on a 401.
+        generation: u64,
+    },
+    /// A renewal is in flight: wait for it, then ask again.
+    Wait,
+    /// No token can be had now (signed out, or renewals are failing): send without one.
+    Unavailable,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Purpose {
+    /// `start()`: find out whether the auth session exists.
+    Resume,
+    /// Replace the token of a running session.
+    Renew,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct InFlight {
+    id: RenewalId,
+    started: Instant,
+    purpose: Purpose,
+}
+
+/// The client's whole decision state.
+#[derive(Debug)]
+pub struct Session {
+    config: Config,
+    phase: Phase,
+    /// Latest time seen; wall clocks can step back, decisions never do.
+    now: Instant,
+    last_activity: Instant,
+    signed_in_at: Instant,
+    token: Option<Token>,
+    generation: u64,
+    /// The server refused the current token (a 401 carrying it): never hand it out again.
+    token_refused: bool,
+    /// Start of the last renewal that succeeded (or sign-in): activity after it makes the
+    /// proactive renewal happen.
+    renewal_basis: Instant,
+    in_flight: Option<InFlight>,
+    next_renewal_id: u64,
+    backoff: Backoff,
+    commands: VecDeque<Command>,
+}
+
+impl Session {
+    /// A signed-out session with this configuration.
+    pub fn new(config: Config) -> Self {
+        Session {
+            config,
+            phase: Phase::SignedOut,
+            now: Instant::default(),
+            last_activity: Instant::default(),
+            signed_in_at: Instant::default(),
+            token: None,
+            generation: 0,
+            token_refused: false,
+            renewal_basis: Instant::default(),
+            in_flight: None,
+            next_renewal_id: 0,
+            backoff: Backoff::default(),
+            commands: VecDeque::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// What `state` reports.
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// Whether tokens may exist: active or warning.
+    pub fn signed_in(&self) -> bool {
+        matches!(self.phase, Phase::Active | Phase::Warning)
+    }
+
+    /// Whether a renewal request is in flight (callers that need a token wait for it).
+    pub fn renewal_in_flight(&self) -> bool {
+        self.in_flight.is_some()
+    }
+
+    /// The next thing the driver must do, if any.
+    pub fn poll_command(&mut self) -> Option<Command> {
+        self.commands.pop_front()
+    }
+
+    /// When the driver must call [`Session::handle_timeout`] next, if ever.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let renewal = match self.in_flight {
+            Some(flight) => Some(flight.started.plus_ms(RENEW_TIMEOUT_MS)),
+            // A due time already passed means the renewal waits for activity: no wake-up.
+            None if self.signed_in() => self.renewal_due_at().filter(|&due| due > self.now),
+            None => None,
+        };
+        let session = self.signed_in().then(|| {
+            let idle = self.idle_deadline();
+            let warn = match self.phase {
+                Phase::Active => self.config.idle.warn_at(self.last_activity),
+                _ => None,
+            };
+            let cap = self.max_session_deadline();
+            [Some(idle), warn, cap].into_iter().flatten().min()
+        });
+        [renewal, session.flatten()].into_iter().flatten().min()
+    }
+
+    /// The earliest time at which an activity event must reach [`Session::handle_activity`] at
+    /// once; earlier ones may be recorded and handed over with the next input. This keeps the
+    /// per-event path of a `pointermove` to a comparison and a store.
+    pub fn activity_report_threshold(&self) -> Instant {
+        if !self.signed_in() {
+            return Instant::from_millis(u64::MAX);
+        }
+        if self.phase == Phase::Warning || self.renewal_waits_for_activity() {
+            return Instant::default();
+        }
+        let idle = self.config.idle;
+        idle.warn_at(self.last_activity).unwrap_or(idle.deadline(self.last_activity))
+    }
+
+    /// The idle deadline of the signed-in session.
+    pub fn idle_deadline(&self) -> Instant {
+        self.config.idle.deadline(self.last_activity)
+    }
+
+    /// Time of the last real activity counted.
+    pub fn last_activity(&self) -> Instant {
+        self.last_activity
+    }
+
+    /// When the current token expires, if there is one.
+    pub fn token_expires_at(&self) -> Option<Instant> {
+        self.token.as_ref().map(|token| token.expires_at)
+    }
+
+    fn max_session_deadline(&self) -> Option<Instant> {
+        self.config.max_session_ms.map(|ms| self.signed_in_at.plus_ms(ms))
+    }
+
+    fn advance(&mut self, now: Instant) -> Instant {
+        self.now = self.now.max(now);
+        self.now
+    }
+
+    // ---- inputs ----
+
+    /// Time passed: tear down, warn, renew or give up on a renewal, as deadlines say.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let now = self.advance(now);
+        self.check_deadlines(now);
+    }
+
+    /// Real user activity at `at` (a trusted event, the page becoming visible, or `touch()`).
+    /// An event at or after the idle deadline never revives the session: the deadline is
+    /// checked first.
+    pub fn handle_activity(&mut self, at: Instant) {
+        if self.signed_in() && at < self.idle_deadline() && !self.past_max_session(at) {
+            self.last_activity = self.last_activity.max(at);
+            if self.phase == Phase::Warning {
+                self.phase = Phase::Active;
+                self.emit(Event::Active);
+            }
+        }
+        let now = self.advance(at);
+        self.check_deadlines(now);
+    }
+
+    /// The app signed in itself (`setSession`). A malformed response changes nothing.
+    pub fn handle_sign_in(&mut self, now: Instant, response: TokenResponse) -> Result<(), BadTokenResponse> {
+        let now = self.advance(now);
+        let token = response.validate(now)?;
+        self.cancel_renewal();
+        self.token = None; // a new sign-in inherits nothing, not even a refresh token
+        self.phase = Phase::Active;
+        self.signed_in_at = now;
+        self.last_activity = now;
+        self.renewal_basis = now;
+        self.backoff.reset();
+        self.store(token);
+        Ok(())
+    }
+
+    /// `start()`: ask the auth session for a token. Returns false when a session is already
+    /// running (nothing to resume) — the caller then reports the current state.
+    pub fn handle_resume(&mut self, now: Instant) -> bool {
+        let now = self.advance(now);
+        self.check_deadlines(now);
+        if self.signed_in() {
+            return false;
+        }
+        if self.in_flight.is_none() {
+            self.backoff.reset();
+            self.start_renewal(now, Purpose::Resume);
+        }
+        true
+    }
+
+    /// A caller wants a token for a request (`fetch`, `getAccessToken`). Deadlines are checked
+    /// first, so a token is never handed out after the idle deadline or the session cap.
+    pub fn access_token(&mut self, now: Instant) -> TokenAccess<'_> {
+        let now = self.advance(now);
+        self.check_deadlines(now);
+        if self.in_flight.is_some_and(|flight| flight.purpose == Purpose::Resume) {
+            return TokenAccess::Wait;
+        }
+        if !self.signed_in() {
+            return TokenAccess::Unavailable;
+        }
+        let usable = self.token.as_ref().is_some_and(|token| token.usable_at(now)) && !self.token_refused;
+        if usable {
+            return match &self.token {
+                Some(token) => TokenAccess::Ready { token: &token.access_token, generation: self.generation },
+                None => TokenAccess::Unavailable,
+            };
+        }
+        // On demand: the caller needs a token now, activity or not (the idle rule still bounds
+        // the session); but not while backing off from failures.
+        if self.in_flight.is_none() && !self.backoff.waiting_at(now) {
+            self.start_renewal(now, Purpose::Renew);
+        }
+        if self.in_flight.is_some() {
+            TokenAccess::Wait
+        } else {
+            TokenAccess::Unavailable
+        }
+    }
+
+    /// A response arrived for a request sent with token `generation` (None: sent without one).
+    pub fn handle_response(&mut self, info: &ResponseInfo<'_>, generation: Option<u64>) -> RetryDecision {
+        let info = ResponseInfo { carried_token: info.carried_token && generation.is_some(), ..*info };
+        let decision = RetryDecision::for_response(&info);
+        if decision != RetryDecision::Return && generation == Some(self.generation) {
+            self.token_refused = true;
+        }
+        decision
+    }
+
+    /// The renewal `id` ended with `outcome` at `now`.
+    pub fn handle_renewal(&mut self, now: Instant, id: RenewalId, outcome: RenewalOutcome) {
+        let now = self.advance(now);
+        let Some(flight) = self.in_flight.filter(|flight| flight.id == id) else {
+            return; // abandoned: timed out, superseded, or the session ended meanwhile
+        };
+        self.in_flight = None;
+        let response = match outcome {
+            RenewalOutcome::Token(response) => response.validate(now),
+            RenewalOutcome::NotJson => Err(BadTokenResponse::NotJson),
+            RenewalOutcome::Rejected => {
+                match flight.purpose {
+                    Purpose::Renew => self.teardown(TeardownReason::Session),
+                    Purpose::Resume => self.backoff.reset(),
+                }
+                return;
+            }
+            RenewalOutcome::Status(status) => return self.renewal_failed(now, ErrorCode::Status(status)),
+            RenewalOutcome::Network => return self.renewal_failed(now, ErrorCode::Network),
+        };
+        match response {
+            Err(bad) => self.renewal_failed(now, ErrorCode::BadTokenResponse(bad)),
+            Ok(token) => {
+                if flight.purpose == Purpose::Resume {
+                    if self.signed_in() {
+                        return; // the app signed in meanwhile; its token wins
+                    }
+                    self.phase = Phase::Active;
+                    self.signed_in_at = now;
+                    self.last_activity = now;
+                    self.renewal_basis = now;
+                } else {
+                    self.renewal_basis = flight.started;
+                }
+                self.backoff.reset();
+                self.store(token);
+                self.check_deadlines(now);
+            }
+        }
+    }
+
+    /// `logout()`: tear down now. The server session is ended even if this client was not
+    /// signed in (another page may have signed in with the same cookie).
+    pub fn handle_logout(&mut self, now: Instant) {
+        self.advance(now);
+        if self.signed_in() {
+            self.teardown(TeardownReason::Logout);
+        } else {
+            self.cancel_renewal();
+            self.commands.push_back(Command::EndServerSession { refresh_token: None });
+        }
+        self.phase = Phase::SignedOut;
+    }
+
+    /// Another tab signed out or timed out.
+    pub fn handle_remote_teardown(&mut self, now: Instant) {
+        self.advance(now);
+        if self.signed_in() {
+            self.teardown(TeardownReason::Remote);
+        }
+    }
+
+    // ---- decisions ----
+
+    fn past_max_session(&self, at: Instant) -> bool {
+        self.max_session_deadline().is_some_and(|cap| at >= cap)
+    }
+
+    fn check_deadlines(&mut self, now: Instant) {
+        if let Some(flight) = self.in_flight {
+            if now >= flight.started.plus_ms(RENEW_TIMEOUT_MS) {
+                self.commands.push_back(Command::CancelRenewal(flight.id));
+                self.in_flight = None;
+                match flight.purpose {
+                    Purpose::Renew => self.renewal_failed(now, ErrorCode::Timeout),
+                    Purpose::Resume => self.emit(Event::Error { code: ErrorCode::Timeout }),
+                }
+            }
+        }
+        if !self.signed_in() {
+            return;
+        }
+        // After a long sleep both may have passed: the earlier one is the reason.
+        let idle = self.idle_deadline();
+        match self.max_session_deadline() {
+            Some(cap) if now >= cap && cap <= idle => return self.teardown(TeardownReason::MaxSession),
+            _ if now >= idle => return self.teardown(TeardownReason::Idle),
+            _ => {}
+        }
+        if self.phase == Phase::Active && self.config.idle.warn_at(self.last_activity).is_some_and(|at| now >= at) {
+            self.phase = Phase::Warning;
+            self.emit(Event::IdleWarning { expires_at: idle });
+        }
+        let due = self.renewal_due_at().is_some_and(|at| now >= at);
+        if self.in_flight.is_none() && due && self.active_since_renewal() {
+            self.start_renewal(now, Purpose::Renew);
+        }
+    }
+
+    /// When the token should be replaced, by the clock alone: the proactive renewal time, at
+    /// once if the server refused it, and never before a back-off delay ends.
+    fn renewal_due_at(&self) -> Option<Instant> {
+        let token = self.token.as_ref()?;
+        let due = if self.token_refused { self.now } else { self.config.schedule.renew_at(token) };
+        Some(self.backoff.retry_at().map_or(due, |retry| due.max(retry)))
+    }
+
+    /// Rule 2: a proactive renewal needs real activity since the last successful renewal began
+    /// (a failed one does not count, so its retries go on). A refused token is replaced anyway:
+    /// a caller is waiting for it.
+    fn active_since_renewal(&self) -> bool {
+        self.last_activity > self.renewal_basis || self.token_refused
+    }
+
+    /// Whether a renewal is due by the clock and only activity is missing.
+    fn renewal_waits_for_activity(&self) -> bool {
+        self.in_flight.is_none()
+            && !self.active_since_renewal()
+            && self.renewal_due_at().is_some_and(|due| self.now >= due)
+    }
+
+    fn start_renewal(&mut self, now: Instant, purpose: Purpose) {
+        let id = RenewalId(self.next_renewal_id);
+        self.next_renewal_id += 1;
+        self.in_flight = Some(InFlight { id, started: now, purpose });
+        let refresh_token = self.token.as_ref().and_then(|token| token.refresh_token.clone());
+        self.commands.push_back(Command::Renew { id, idle_ms: now.ms_since(self.last_activity), refresh_token });
+    }
+
+    fn renewal_failed(&mut self, now: Instant, code: ErrorCode) {
+        self.backoff.record_failure(now);
+        self.emit(Event::Error { code });
+    }
+
+    fn store(&mut self, mut token: Token) {
+        // Rotation keeps the old refresh token when the server sends none (RFC 6749 6).
+        if token.refresh_token.is_none() {
+            token.refresh_token = self.token.take().and_then(|old| old.refresh_token);
+        }
+        let expires_at = token.expires_at;
+        self.token = Some(token);
+        self.generation += 1;
+        self.token_refused = false;
+        self.emit(Event::Renewed { expires_at });
+    }
+
+    fn cancel_renewal(&mut self) {
+        if let Some(flight) = self.in_flight.take() {
+            self.commands.push_back(Command::CancelRenewal(flight.id));
+        }
+    }
+
+    fn teardown(&mut self, reason: TeardownReason) {
+        self.cancel_renewal();
+        let refresh_token = self.token.take().and_then(|token| token.refresh_token);
+        self.token_refused = false;
+        self.backoff.reset();
+        self.phase = if reason == TeardownReason::Logout { Phase::SignedOut } else { Phase::Expired };
+        if matches!(reason, TeardownReason::Idle | TeardownReason::MaxSession | TeardownReason::Logout) {
+            self.commands.push_back(Command::EndServerSession { refresh_token });
+        }
+        self.emit(Event::Expired { reason });
+    }
+
+    fn emit(&mut self, event: Event) {
+        self.commands.push_back(Command::Emit(event));
+    }
+}
