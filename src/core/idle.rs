@@ -28,7 +28,8 @@ impl IdlePolicy {
 
     /// When that user is warned, if warnings are on.
     pub fn warn_at(&self, last_activity: Instant) -> Option<Instant> {
-        (self.warn_before_ms > 0).then(|| self.deadline(last_activity).minus_ms(self.warn_before_ms))
+        (self.warn_before_ms > 0)
+            .then(|| self.deadline(last_activity).minus_ms(self.warn_before_ms))
     }
 
     /// The idle timeout in milliseconds.

@@ -17,6 +17,9 @@ pub use options::{Config, OptionError, RawOptions};
 pub use origin::AllowedOrigins;
 pub use renewal::{Backoff, RenewSchedule};
 pub use retry::{Challenge, ResponseInfo, RetryDecision};
-pub use session::{Command, ErrorCode, Event, Phase, RenewalId, RenewalOutcome, Session, TeardownReason, TokenAccess};
+pub use session::{
+    Command, ErrorCode, Event, Phase, RenewalId, RenewalOutcome, Session, TeardownReason,
+    TokenAccess,
+};
 pub use time::Instant;
 pub use token::{BadTokenResponse, Token, TokenResponse};

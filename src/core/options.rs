@@ -147,9 +147,11 @@ impl Config {
         if let Some(name) = raw.unknown {
             return Err(OptionError { option: name, problem: "is not an authpulse option" });
         }
-        let idle_timeout_ms = duration("idleTimeoutMs", raw.idle_timeout_ms.clone(), false)?.unwrap_or(DEFAULT_IDLE_TIMEOUT_MS);
-        let warn_before_idle_ms = duration("warnBeforeIdleMs", raw.warn_before_idle_ms.clone(), true)?
-            .unwrap_or(DEFAULT_WARN_BEFORE_IDLE_MS.min(idle_timeout_ms / 2));
+        let idle_timeout_ms = duration("idleTimeoutMs", raw.idle_timeout_ms.clone(), false)?
+            .unwrap_or(DEFAULT_IDLE_TIMEOUT_MS);
+        let warn_before_idle_ms =
+            duration("warnBeforeIdleMs", raw.warn_before_idle_ms.clone(), true)?
+                .unwrap_or(DEFAULT_WARN_BEFORE_IDLE_MS.min(idle_timeout_ms / 2));
         if warn_before_idle_ms >= idle_timeout_ms {
             return Err(OptionError::new("warnBeforeIdleMs", "must be shorter than idleTimeoutMs"));
         }
@@ -159,7 +161,9 @@ impl Config {
         let cross_tab = match raw.cross_tab.clone() {
             Raw::Absent => true,
             Raw::Given(value) => value,
-            Raw::Null | Raw::WrongType => return Err(OptionError::new("crossTab", "must be a boolean")),
+            Raw::Null | Raw::WrongType => {
+                return Err(OptionError::new("crossTab", "must be a boolean"))
+            }
         };
         let strategy = strategy(&raw)?;
         Ok(Config {
@@ -200,7 +204,9 @@ fn url(option: &str, raw: Raw<String>) -> Result<Option<String>, OptionError> {
     match raw {
         Raw::Absent | Raw::Null => Ok(None),
         Raw::Given(url) if !url.trim().is_empty() => Ok(Some(url)),
-        Raw::Given(_) | Raw::WrongType => Err(OptionError::new(option, "must be a non-empty URL string")),
+        Raw::Given(_) | Raw::WrongType => {
+            Err(OptionError::new(option, "must be a non-empty URL string"))
+        }
     }
 }
 
@@ -220,7 +226,9 @@ fn strategy(raw: &RawOptions) -> Result<Strategy, OptionError> {
             if revoke_url.is_some() {
                 return Err(OptionError::new("revokeUrl", "needs tokenEndpoint and clientId"));
             }
-            Ok(Strategy::Session { renew_url: renew_url.unwrap_or_else(|| DEFAULT_RENEW_URL.into()) })
+            Ok(Strategy::Session {
+                renew_url: renew_url.unwrap_or_else(|| DEFAULT_RENEW_URL.into()),
+            })
         }
         (Some(_), None) => Err(OptionError::new("clientId", "is required with tokenEndpoint")),
         (None, Some(_)) => Err(OptionError::new("tokenEndpoint", "is required with clientId")),
@@ -236,7 +244,10 @@ fn strategy(raw: &RawOptions) -> Result<Strategy, OptionError> {
     }
 }
 
-fn allowed_origins(raw: Raw<Vec<ParsedOrigin>>, page_origin: &str) -> Result<AllowedOrigins, OptionError> {
+fn allowed_origins(
+    raw: Raw<Vec<ParsedOrigin>>,
+    page_origin: &str,
+) -> Result<AllowedOrigins, OptionError> {
     const OPTION: &str = "allowedOrigins";
     let entries = match raw {
         Raw::Absent => return Ok(AllowedOrigins::new(vec![page_origin.into()])),
@@ -249,7 +260,10 @@ fn allowed_origins(raw: Raw<Vec<ParsedOrigin>>, page_origin: &str) -> Result<All
     let mut origins = Vec::with_capacity(entries.len());
     for ParsedOrigin(parsed) in entries {
         let Some(url) = parsed else {
-            return Err(OptionError::new(OPTION, "must contain absolute URLs like https://api.example.com"));
+            return Err(OptionError::new(
+                OPTION,
+                "must contain absolute URLs like https://api.example.com",
+            ));
         };
         if !matches!(url.protocol.as_str(), "https:" | "http:") || url.origin == "null" {
             return Err(OptionError::new(OPTION, "must contain http(s) origins only"));
@@ -296,7 +310,13 @@ mod tests {
 
     #[test]
     fn bad_durations_name_the_option() {
-        for bad in [Raw::Given(0.0), Raw::Given(-1.0), Raw::Given(f64::NAN), Raw::Given(1e12), Raw::WrongType] {
+        for bad in [
+            Raw::Given(0.0),
+            Raw::Given(-1.0),
+            Raw::Given(f64::NAN),
+            Raw::Given(1e12),
+            Raw::WrongType,
+        ] {
             let raw = RawOptions { idle_timeout_ms: bad.clone(), ..RawOptions::default() };
             let err = error(raw);
             assert_eq!(err.option, "idleTimeoutMs", "{bad:?}");
@@ -315,7 +335,13 @@ mod tests {
         };
         assert_eq!(error(raw).option, "warnBeforeIdleMs");
         let off = RawOptions { warn_before_idle_ms: Raw::Given(0.0), ..RawOptions::default() };
-        assert_eq!(Config::from_raw(off, PAGE).unwrap().idle.warn_at(crate::core::time::Instant::from_millis(0)), None);
+        assert_eq!(
+            Config::from_raw(off, PAGE)
+                .unwrap()
+                .idle
+                .warn_at(crate::core::time::Instant::from_millis(0)),
+            None
+        );
     }
 
     #[test]
@@ -332,10 +358,14 @@ mod tests {
         };
         assert_eq!(error(only_endpoint.clone()).option, "clientId");
         let both = RawOptions { client_id: Raw::Given("spa".into()), ..only_endpoint.clone() };
-        assert!(matches!(Config::from_raw(both.clone(), PAGE).unwrap().strategy, Strategy::RefreshToken { .. }));
+        assert!(matches!(
+            Config::from_raw(both.clone(), PAGE).unwrap().strategy,
+            Strategy::RefreshToken { .. }
+        ));
         let mixed = RawOptions { renew_url: Raw::Given("/auth/renew".into()), ..both };
         assert_eq!(error(mixed).option, "renewUrl");
-        let revoke_alone = RawOptions { revoke_url: Raw::Given("/revoke".into()), ..RawOptions::default() };
+        let revoke_alone =
+            RawOptions { revoke_url: Raw::Given("/revoke".into()), ..RawOptions::default() };
         assert_eq!(error(revoke_alone).option, "revokeUrl");
     }
 
@@ -345,8 +375,11 @@ mod tests {
             allowed_origins: Raw::Given(entries),
             ..RawOptions::default()
         };
-        let ok = Config::from_raw(with(vec![origin("https://api.example"), origin("http://localhost:3000")]), PAGE)
-            .unwrap();
+        let ok = Config::from_raw(
+            with(vec![origin("https://api.example"), origin("http://localhost:3000")]),
+            PAGE,
+        )
+        .unwrap();
         assert_eq!(ok.allowed_origins.as_slice().len(), 2);
         assert_eq!(error(with(vec![])).option, "allowedOrigins");
         assert_eq!(error(with(vec![ParsedOrigin(None)])).option, "allowedOrigins");

@@ -27,9 +27,7 @@ impl RenewSchedule {
     /// The margin for a token with this lifetime: the option, else min(60 s, lifetime / 4),
     /// never more than the lifetime itself.
     pub fn margin_ms(&self, lifetime_ms: u64) -> u64 {
-        self.margin_ms
-            .unwrap_or(DEFAULT_RENEW_MARGIN_MS.min(lifetime_ms / 4))
-            .min(lifetime_ms)
+        self.margin_ms.unwrap_or(DEFAULT_RENEW_MARGIN_MS.min(lifetime_ms / 4)).min(lifetime_ms)
     }
 
     /// When `token` should be renewed proactively.

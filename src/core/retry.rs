@@ -202,7 +202,8 @@ mod tests {
 
     #[test]
     fn garbage_headers_terminate_and_do_not_panic() {
-        for header in ["\"", "=", "Bearer error=\"", "é,=,\"\\", "Bearer error=", ",,,,", "\u{0}"] {
+        for header in ["\"", "=", "Bearer error=\"", "é,=,\"\\", "Bearer error=", ",,,,", "\u{0}"]
+        {
             let _ = Challenge::parse(Some(header));
         }
     }

@@ -198,6 +198,8 @@ struct InFlight {
     id: RenewalId,
     started: Instant,
     purpose: Purpose,
+    /// `active_since_renewal` when it started, given back if it fails.
+    was_active: bool,
 }
 
 /// The client's whole decision state.
@@ -213,9 +215,9 @@ pub struct Session {
     generation: u64,
     /// The server refused the current token (a 401 carrying it): never hand it out again.
     token_refused: bool,
-    /// Start of the last renewal that succeeded (or sign-in): activity after it makes the
-    /// proactive renewal happen.
-    renewal_basis: Instant,
+    /// Real activity was counted since the last successful renewal began (or sign-in): the
+    /// condition for a proactive renewal (rule 2).
+    active_since_renewal: bool,
     in_flight: Option<InFlight>,
     next_renewal_id: u64,
     backoff: Backoff,
@@ -234,7 +236,7 @@ impl Session {
             token: None,
             generation: 0,
             token_refused: false,
-            renewal_basis: Instant::default(),
+            active_since_renewal: false,
             in_flight: None,
             next_renewal_id: 0,
             backoff: Backoff::default(),
@@ -337,8 +339,11 @@ impl Session {
     /// An event at or after the idle deadline never revives the session: the deadline is
     /// checked first.
     pub fn handle_activity(&mut self, at: Instant) {
-        if self.signed_in() && at < self.idle_deadline() && !self.past_max_session(at) {
+        let counts =
+            at >= self.signed_in_at && at < self.idle_deadline() && !self.past_max_session(at);
+        if self.signed_in() && counts {
             self.last_activity = self.last_activity.max(at);
+            self.active_since_renewal = true;
             if self.phase == Phase::Warning {
                 self.phase = Phase::Active;
                 self.emit(Event::Active);
@@ -349,7 +354,11 @@ impl Session {
     }
 
     /// The app signed in itself (`setSession`). A malformed response changes nothing.
-    pub fn handle_sign_in(&mut self, now: Instant, response: TokenResponse) -> Result<(), BadTokenResponse> {
+    pub fn handle_sign_in(
+        &mut self,
+        now: Instant,
+        response: TokenResponse,
+    ) -> Result<(), BadTokenResponse> {
         let now = self.advance(now);
         let token = response.validate(now)?;
         self.cancel_renewal();
@@ -357,7 +366,7 @@ impl Session {
         self.phase = Phase::Active;
         self.signed_in_at = now;
         self.last_activity = now;
-        self.renewal_basis = now;
+        self.active_since_renewal = false;
         self.backoff.reset();
         self.store(token);
         Ok(())
@@ -389,10 +398,13 @@ impl Session {
         if !self.signed_in() {
             return TokenAccess::Unavailable;
         }
-        let usable = self.token.as_ref().is_some_and(|token| token.usable_at(now)) && !self.token_refused;
+        let usable =
+            self.token.as_ref().is_some_and(|token| token.usable_at(now)) && !self.token_refused;
         if usable {
             return match &self.token {
-                Some(token) => TokenAccess::Ready { token: &token.access_token, generation: self.generation },
+                Some(token) => {
+                    TokenAccess::Ready { token: &token.access_token, generation: self.generation }
+                }
                 None => TokenAccess::Unavailable,
             };
         }
@@ -409,8 +421,13 @@ impl Session {
     }
 
     /// A response arrived for a request sent with token `generation` (None: sent without one).
-    pub fn handle_response(&mut self, info: &ResponseInfo<'_>, generation: Option<u64>) -> RetryDecision {
-        let info = ResponseInfo { carried_token: info.carried_token && generation.is_some(), ..*info };
+    pub fn handle_response(
+        &mut self,
+        info: &ResponseInfo<'_>,
+        generation: Option<u64>,
+    ) -> RetryDecision {
+        let info =
+            ResponseInfo { carried_token: info.carried_token && generation.is_some(), ..*info };
         let decision = RetryDecision::for_response(&info);
         if decision != RetryDecision::Return && generation == Some(self.generation) {
             self.token_refused = true;
@@ -435,11 +452,13 @@ impl Session {
                 }
                 return;
             }
-            RenewalOutcome::Status(status) => return self.renewal_failed(now, ErrorCode::Status(status)),
-            RenewalOutcome::Network => return self.renewal_failed(now, ErrorCode::Network),
+            RenewalOutcome::Status(status) => {
+                return self.renewal_failed(now, flight, ErrorCode::Status(status))
+            }
+            RenewalOutcome::Network => return self.renewal_failed(now, flight, ErrorCode::Network),
         };
         match response {
-            Err(bad) => self.renewal_failed(now, ErrorCode::BadTokenResponse(bad)),
+            Err(bad) => self.renewal_failed(now, flight, ErrorCode::BadTokenResponse(bad)),
             Ok(token) => {
                 if flight.purpose == Purpose::Resume {
                     if self.signed_in() {
@@ -448,9 +467,7 @@ impl Session {
                     self.phase = Phase::Active;
                     self.signed_in_at = now;
                     self.last_activity = now;
-                    self.renewal_basis = now;
-                } else {
-                    self.renewal_basis = flight.started;
+                    self.active_since_renewal = false;
                 }
                 self.backoff.reset();
                 self.store(token);
@@ -491,10 +508,7 @@ impl Session {
             if now >= flight.started.plus_ms(RENEW_TIMEOUT_MS) {
                 self.commands.push_back(Command::CancelRenewal(flight.id));
                 self.in_flight = None;
-                match flight.purpose {
-                    Purpose::Renew => self.renewal_failed(now, ErrorCode::Timeout),
-                    Purpose::Resume => self.emit(Event::Error { code: ErrorCode::Timeout }),
-                }
+                self.renewal_failed(now, flight, ErrorCode::Timeout);
             }
         }
         if !self.signed_in() {
@@ -503,16 +517,20 @@ impl Session {
         // After a long sleep both may have passed: the earlier one is the reason.
         let idle = self.idle_deadline();
         match self.max_session_deadline() {
-            Some(cap) if now >= cap && cap <= idle => return self.teardown(TeardownReason::MaxSession),
+            Some(cap) if now >= cap && cap <= idle => {
+                return self.teardown(TeardownReason::MaxSession)
+            }
             _ if now >= idle => return self.teardown(TeardownReason::Idle),
             _ => {}
         }
-        if self.phase == Phase::Active && self.config.idle.warn_at(self.last_activity).is_some_and(|at| now >= at) {
+        if self.phase == Phase::Active
+            && self.config.idle.warn_at(self.last_activity).is_some_and(|at| now >= at)
+        {
             self.phase = Phase::Warning;
             self.emit(Event::IdleWarning { expires_at: idle });
         }
         let due = self.renewal_due_at().is_some_and(|at| now >= at);
-        if self.in_flight.is_none() && due && self.active_since_renewal() {
+        if self.in_flight.is_none() && due && self.renewal_wanted() {
             self.start_renewal(now, Purpose::Renew);
         }
     }
@@ -526,29 +544,39 @@ impl Session {
     }
 
     /// Rule 2: a proactive renewal needs real activity since the last successful renewal began
-    /// (a failed one does not count, so its retries go on). A refused token is replaced anyway:
-    /// a caller is waiting for it.
-    fn active_since_renewal(&self) -> bool {
-        self.last_activity > self.renewal_basis || self.token_refused
+    /// (a failed one gives its activity back, so its retries go on). Callers that need a token
+    /// renew on demand through `access_token` instead.
+    fn renewal_wanted(&self) -> bool {
+        self.active_since_renewal
     }
 
     /// Whether a renewal is due by the clock and only activity is missing.
     fn renewal_waits_for_activity(&self) -> bool {
         self.in_flight.is_none()
-            && !self.active_since_renewal()
+            && !self.renewal_wanted()
             && self.renewal_due_at().is_some_and(|due| self.now >= due)
     }
 
     fn start_renewal(&mut self, now: Instant, purpose: Purpose) {
         let id = RenewalId(self.next_renewal_id);
         self.next_renewal_id += 1;
-        self.in_flight = Some(InFlight { id, started: now, purpose });
+        self.in_flight =
+            Some(InFlight { id, started: now, purpose, was_active: self.active_since_renewal });
+        self.active_since_renewal = false;
         let refresh_token = self.token.as_ref().and_then(|token| token.refresh_token.clone());
-        self.commands.push_back(Command::Renew { id, idle_ms: now.ms_since(self.last_activity), refresh_token });
+        self.commands.push_back(Command::Renew {
+            id,
+            idle_ms: now.ms_since(self.last_activity),
+            refresh_token,
+        });
     }
 
-    fn renewal_failed(&mut self, now: Instant, code: ErrorCode) {
-        self.backoff.record_failure(now);
+    fn renewal_failed(&mut self, now: Instant, flight: InFlight, code: ErrorCode) {
+        // A failed resume leaves the client signed out: `start()` resolves false, no back-off.
+        if flight.purpose == Purpose::Renew {
+            self.backoff.record_failure(now);
+            self.active_since_renewal |= flight.was_active;
+        }
         self.emit(Event::Error { code });
     }
 
@@ -575,8 +603,12 @@ impl Session {
         let refresh_token = self.token.take().and_then(|token| token.refresh_token);
         self.token_refused = false;
         self.backoff.reset();
-        self.phase = if reason == TeardownReason::Logout { Phase::SignedOut } else { Phase::Expired };
-        if matches!(reason, TeardownReason::Idle | TeardownReason::MaxSession | TeardownReason::Logout) {
+        self.phase =
+            if reason == TeardownReason::Logout { Phase::SignedOut } else { Phase::Expired };
+        if matches!(
+            reason,
+            TeardownReason::Idle | TeardownReason::MaxSession | TeardownReason::Logout
+        ) {
             self.commands.push_back(Command::EndServerSession { refresh_token });
         }
         self.emit(Event::Expired { reason });

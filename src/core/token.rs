@@ -136,7 +136,10 @@ mod tests {
     #[test]
     fn malformed_responses_are_refused_with_a_reason() {
         assert_eq!(parse("not json").unwrap_err(), BadTokenResponse::NotJson);
-        assert_eq!(parse(r#"{"expires_in":300}"#).unwrap_err(), BadTokenResponse::MissingAccessToken);
+        assert_eq!(
+            parse(r#"{"expires_in":300}"#).unwrap_err(),
+            BadTokenResponse::MissingAccessToken
+        );
         assert_eq!(
             parse(r#"{"access_token":"","expires_in":300}"#).unwrap_err(),
             BadTokenResponse::MissingAccessToken
@@ -163,9 +166,10 @@ mod tests {
 
     #[test]
     fn lowercase_bearer_and_rotated_refresh_tokens_are_accepted() {
-        let token =
-            parse(r#"{"access_token":"a","expires_in":60,"token_type":"bearer","refresh_token":"r2"}"#)
-                .unwrap();
+        let token = parse(
+            r#"{"access_token":"a","expires_in":60,"token_type":"bearer","refresh_token":"r2"}"#,
+        )
+        .unwrap();
         assert_eq!(token.refresh_token.as_deref(), Some("r2"));
     }
 

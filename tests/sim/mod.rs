@@ -1,0 +1,466 @@
+//! A simulated browser and auth server around the sans-IO core, driven by a fake clock.
+//!
+//! `Sim` plays the browser adapter's part exactly as the real one does (one timer armed for
+//! `poll_timeout`, activity recorded lazily below `activity_report_threshold` and flushed before
+//! every other input, callers waiting on the in-flight renewal) and an auth server that issues
+//! tokens with a lifetime, answers renewals after a latency, and checks every token an API call
+//! carries. Time jumps straight to the next deadline, so hours of use take microseconds.
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+
+use authpulse::core::options::{Raw, RawOptions};
+use authpulse::core::{
+    Command, Config, Event, Instant, RenewalId, RenewalOutcome, ResponseInfo, RetryDecision,
+    Session, TeardownReason, TokenAccess, TokenResponse,
+};
+
+pub const SECOND: u64 = 1_000;
+pub const MINUTE: u64 = 60 * SECOND;
+pub const HOUR: u64 = 60 * MINUTE;
+/// Simulations start at a realistic wall-clock time.
+pub const T0: u64 = 1_800_000_000_000;
+
+/// How the simulated server answers renewals.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RenewMode {
+    /// 200 with a fresh token.
+    Ok,
+    /// This status (500, 503 …).
+    Status(u16),
+    /// 401: the session is gone.
+    Reject,
+    /// The request fails before a response.
+    Network,
+    /// 200 with a malformed body.
+    Malformed,
+    /// No answer at all (the renewal times out).
+    Silent,
+}
+
+/// What an API request saw at the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApiSaw {
+    /// No Authorization header.
+    NoToken,
+    /// A valid, unexpired token.
+    Valid,
+    /// An expired token: must never happen.
+    Expired,
+    /// A token of a revoked session.
+    Revoked,
+}
+
+/// The result of one simulated `authClient.fetch`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FetchResult {
+    /// Status the app got.
+    pub status: u16,
+    /// What the server saw, per attempt.
+    pub attempts: Vec<ApiSaw>,
+    /// When each attempt was sent.
+    pub sent_at: Vec<u64>,
+}
+
+#[derive(Clone, Debug)]
+struct Issued {
+    token: String,
+    expires_at: u64,
+    session_epoch: u64,
+}
+
+/// A renewal the server has received and not answered yet.
+#[derive(Clone, Debug)]
+struct PendingRenewal {
+    id: RenewalId,
+    sent_at: u64,
+    answer_at: u64,
+}
+
+/// One renew request as the server saw it, with what the simulation knew at the time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RenewRecord {
+    pub at: u64,
+    /// A caller (`fetch`, `getAccessToken`, `start()`) was waiting for a token.
+    pub caller_waiting: bool,
+    /// The user was active since the last successful renewal began (or sign-in).
+    pub active_since_renewal: bool,
+}
+
+/// The simulation.
+pub struct Sim {
+    pub session: Session,
+    pub now: u64,
+    /// Token lifetime the server grants, in seconds.
+    pub lifetime_s: u64,
+    pub renew_mode: RenewMode,
+    pub renew_latency_ms: u64,
+    /// Whether activity goes through the adapter's lazy path (as in the browser).
+    pub lazy_activity: bool,
+    pending_activity: Option<u64>,
+    pending_renewals: VecDeque<PendingRenewal>,
+    issued: Vec<Issued>,
+    session_epoch: u64,
+    /// Times at which renew requests reached the server.
+    pub renewals: Vec<u64>,
+    /// Idle ms the client reported with each renewal.
+    pub renewal_idle_ms: Vec<u64>,
+    pub cancelled: Vec<RenewalId>,
+    pub events: Vec<(u64, Event)>,
+    pub server_session_ends: usize,
+    /// Set by the property tests: called on every renew command with the sim's state.
+    pub on_renew: Option<fn(&Sim)>,
+    /// A caller is asking for a token right now (renewals it causes are on demand).
+    pub on_demand: bool,
+    pub renew_log: Vec<RenewRecord>,
+    /// Renewals sent and neither answered nor cancelled.
+    pub outstanding: Vec<RenewalId>,
+    /// Time of the last activity input, lazy or not.
+    pub last_activity_input: Option<u64>,
+    /// Start of the last successful renewal, or the sign-in.
+    pub renewal_basis: u64,
+}
+
+pub fn options(edit: impl FnOnce(&mut RawOptions)) -> Config {
+    let mut raw = RawOptions::default();
+    edit(&mut raw);
+    match Config::from_raw(raw, "https://app.example") {
+        Ok(config) => config,
+        Err(error) => panic!("{}", error.message()),
+    }
+}
+
+pub fn ms(value: u64) -> Raw<f64> {
+    Raw::Given(value as f64)
+}
+
+impl Sim {
+    /// Default options, 5-minute tokens, renewals answered in 100 ms.
+    pub fn new() -> Self {
+        Sim::with(options(|_| {}))
+    }
+
+    pub fn with(config: Config) -> Self {
+        Sim {
+            session: Session::new(config),
+            now: T0,
+            lifetime_s: 300,
+            renew_mode: RenewMode::Ok,
+            renew_latency_ms: 100,
+            lazy_activity: true,
+            pending_activity: None,
+            pending_renewals: VecDeque::new(),
+            issued: Vec::new(),
+            session_epoch: 0,
+            renewals: Vec::new(),
+            renewal_idle_ms: Vec::new(),
+            cancelled: Vec::new(),
+            events: Vec::new(),
+            server_session_ends: 0,
+            on_renew: None,
+            on_demand: false,
+            renew_log: Vec::new(),
+            outstanding: Vec::new(),
+            last_activity_input: None,
+            renewal_basis: T0,
+        }
+    }
+
+    pub fn at(&self) -> Instant {
+        Instant::from_millis(self.now)
+    }
+
+    /// Milliseconds since the simulation started.
+    pub fn elapsed(&self) -> u64 {
+        self.now - T0
+    }
+
+    fn issue(&mut self) -> TokenResponse {
+        let token = format!("tok-{}", self.issued.len());
+        self.issued.push(Issued {
+            token: token.clone(),
+            expires_at: self.now + self.lifetime_s * SECOND,
+            session_epoch: self.session_epoch,
+        });
+        TokenResponse {
+            access_token: Some(token),
+            expires_in: Some(self.lifetime_s as f64),
+            token_type: Some("Bearer".into()),
+            refresh_token: None,
+        }
+    }
+
+    /// The app signs in with its own login (`setSession`).
+    pub fn sign_in(&mut self) {
+        self.flush_activity();
+        let response = self.issue();
+        let result = self.session.handle_sign_in(self.at(), response);
+        assert!(result.is_ok());
+        self.renewal_basis = self.now;
+        self.drain();
+    }
+
+    /// `start()`: resume through the auth session; runs until the renewal is answered.
+    pub fn start(&mut self) -> bool {
+        self.flush_activity();
+        let was_signed_in = self.session.signed_in();
+        self.on_demand = true;
+        self.session.handle_resume(self.at());
+        self.drain();
+        self.on_demand = false;
+        self.settle();
+        if self.session.signed_in() && !was_signed_in {
+            self.renewal_basis = self.now;
+        }
+        self.session.signed_in()
+    }
+
+    /// Real user activity now.
+    pub fn activity(&mut self) {
+        self.last_activity_input = Some(self.now);
+        if self.lazy_activity && self.at() < self.session.activity_report_threshold() {
+            self.pending_activity = Some(self.now);
+            return;
+        }
+        self.flush_activity();
+        self.session.handle_activity(self.at());
+        self.drain();
+    }
+
+    fn flush_activity(&mut self) {
+        if let Some(at) = self.pending_activity.take() {
+            self.session.handle_activity(Instant::from_millis(at));
+            self.drain();
+        }
+    }
+
+    /// The server revokes the session: its tokens and renewals are refused from now on.
+    pub fn revoke_server_session(&mut self) {
+        self.session_epoch += 1;
+        self.renew_mode = RenewMode::Reject;
+    }
+
+    pub fn logout(&mut self) {
+        self.flush_activity();
+        self.session.handle_logout(self.at());
+        self.drain();
+    }
+
+    /// Runs commands the session has queued, as the adapter does.
+    pub fn drain(&mut self) {
+        while let Some(command) = self.session.poll_command() {
+            match command {
+                Command::Renew { id, idle_ms, .. } => {
+                    if let Some(check) = self.on_renew {
+                        check(self);
+                    }
+                    self.renewals.push(self.now);
+                    self.renewal_idle_ms.push(idle_ms);
+                    self.renew_log.push(RenewRecord {
+                        at: self.now,
+                        caller_waiting: self.on_demand,
+                        active_since_renewal: self
+                            .last_activity_input
+                            .is_some_and(|at| at >= self.renewal_basis),
+                    });
+                    self.outstanding.push(id);
+                    if self.renew_mode != RenewMode::Silent {
+                        let answer_at = self.now + self.renew_latency_ms;
+                        self.pending_renewals.push_back(PendingRenewal {
+                            id,
+                            sent_at: self.now,
+                            answer_at,
+                        });
+                    }
+                }
+                Command::CancelRenewal(id) => {
+                    self.cancelled.push(id);
+                    self.outstanding.retain(|&outstanding| outstanding != id);
+                    self.pending_renewals.retain(|pending| pending.id != id);
+                }
+                Command::Emit(event) => self.events.push((self.now, event)),
+                Command::EndServerSession { .. } => {
+                    self.server_session_ends += 1;
+                    self.session_epoch += 1;
+                }
+            }
+        }
+    }
+
+    /// Renewals in flight at the server (sent, neither answered nor cancelled).
+    pub fn renewals_in_flight(&self) -> usize {
+        self.pending_renewals.len()
+    }
+
+    fn answer_renewal(&mut self, pending: PendingRenewal) {
+        self.flush_activity();
+        self.outstanding.retain(|&outstanding| outstanding != pending.id);
+        let outcome = match self.renew_mode {
+            RenewMode::Ok => {
+                if self.session.signed_in() {
+                    self.renewal_basis = pending.sent_at;
+                }
+                RenewalOutcome::Token(self.issue())
+            }
+            RenewMode::Status(status) => RenewalOutcome::Status(status),
+            RenewMode::Reject => RenewalOutcome::Rejected,
+            RenewMode::Network => RenewalOutcome::Network,
+            RenewMode::Malformed => RenewalOutcome::Token(TokenResponse {
+                access_token: None,
+                expires_in: Some(300.0),
+                ..TokenResponse::default()
+            }),
+            RenewMode::Silent => return,
+        };
+        self.session.handle_renewal(self.at(), pending.id, outcome);
+        self.drain();
+    }
+
+    /// The next moment something happens by itself: a timer or a server answer.
+    fn next_wakeup(&self) -> Option<u64> {
+        let timer = self.session.poll_timeout().map(Instant::as_millis);
+        let answer = self.pending_renewals.iter().map(|p| p.answer_at).min();
+        [timer, answer].into_iter().flatten().min()
+    }
+
+    /// Lets time pass until `until`, waking at every deadline on the way (a foreground tab).
+    pub fn run_until(&mut self, until: u64) {
+        self.on_demand = false;
+        while let Some(next) = self.next_wakeup().filter(|&next| next <= until) {
+            self.now = self.now.max(next);
+            if let Some(index) = self.pending_renewals.iter().position(|p| p.answer_at <= self.now)
+            {
+                if let Some(pending) = self.pending_renewals.remove(index) {
+                    self.answer_renewal(pending);
+                }
+                continue;
+            }
+            self.flush_activity();
+            self.session.handle_timeout(self.at());
+            self.drain();
+        }
+        self.now = self.now.max(until);
+    }
+
+    pub fn run_for(&mut self, ms: u64) {
+        self.run_until(self.now + ms);
+    }
+
+    /// Until no renewal is in flight (or a minute passed).
+    pub fn settle(&mut self) {
+        let limit = self.now + MINUTE;
+        while self.renewals_in_flight() > 0 && self.now < limit {
+            let next = self.pending_renewals.iter().map(|p| p.answer_at).min().unwrap_or(limit);
+            self.run_until(next.min(limit));
+        }
+    }
+
+    /// The laptop sleeps: the clock jumps and no timer fires meanwhile.
+    pub fn sleep(&mut self, ms: u64) {
+        self.now += ms;
+    }
+
+    /// What the server thinks of a token at this moment.
+    fn server_check(&self, token: Option<&str>) -> ApiSaw {
+        let Some(token) = token else {
+            return ApiSaw::NoToken;
+        };
+        match self.issued.iter().find(|issued| issued.token == token) {
+            Some(issued) if issued.session_epoch != self.session_epoch => ApiSaw::Revoked,
+            Some(issued) if self.now >= issued.expires_at => ApiSaw::Expired,
+            Some(_) => ApiSaw::Valid,
+            None => ApiSaw::Revoked,
+        }
+    }
+
+    /// Asks for a token as `fetch`/`getAccessToken` do, waiting for renewals like the adapter.
+    pub fn acquire(&mut self) -> Option<(String, u64)> {
+        self.flush_activity();
+        for _ in 0..10 {
+            self.on_demand = true;
+            let access = match self.session.access_token(self.at()) {
+                TokenAccess::Ready { token, generation } => {
+                    Some(Some((token.to_owned(), generation)))
+                }
+                TokenAccess::Wait => None,
+                TokenAccess::Unavailable => Some(None),
+            };
+            self.drain();
+            self.on_demand = false;
+            match access {
+                Some(result) => return result,
+                None => {
+                    // Wait for the in-flight renewal: a silent server ends by the renewal timeout.
+                    let before = self.now;
+                    while self.session.renewal_in_flight() {
+                        let Some(next) = self.next_wakeup() else {
+                            break;
+                        };
+                        self.run_until(next);
+                    }
+                    assert!(self.now - before <= 31 * SECOND, "a wait without a deadline");
+                }
+            }
+        }
+        panic!("a caller asked for a token ten times without an answer");
+    }
+
+    /// `authClient.fetch` of an API on an allowed origin, with a replayable body.
+    pub fn fetch(&mut self) -> FetchResult {
+        self.fetch_with(|saw| if saw == ApiSaw::Valid { 200 } else { 401 })
+    }
+
+    /// `fetch` against an API whose answer depends on what it saw.
+    pub fn fetch_with(&mut self, api: impl Fn(ApiSaw) -> u16) -> FetchResult {
+        let mut attempts = Vec::new();
+        let mut sent_at = vec![];
+        let first = self.acquire();
+        sent_at.push(self.now);
+        let saw = self.server_check(first.as_ref().map(|(token, _)| token.as_str()));
+        attempts.push(saw);
+        let status = api(saw);
+        let info = ResponseInfo {
+            status,
+            www_authenticate: (status == 401).then_some(r#"Bearer error="invalid_token""#),
+            carried_token: first.is_some(),
+            retried: false,
+            replayable: true,
+        };
+        let decision =
+            self.session.handle_response(&info, first.as_ref().map(|(_, generation)| *generation));
+        if decision != RetryDecision::Retry {
+            return FetchResult { status, attempts, sent_at };
+        }
+        let Some((token, generation)) = self.acquire() else {
+            return FetchResult { status, attempts, sent_at }; // the original 401
+        };
+        sent_at.push(self.now);
+        let saw = self.server_check(Some(&token));
+        attempts.push(saw);
+        let retry_status = api(saw);
+        let info = ResponseInfo { status: retry_status, retried: true, ..info };
+        let again = self.session.handle_response(&info, Some(generation));
+        assert_eq!(again, RetryDecision::Return, "a request is retried once only");
+        FetchResult { status: retry_status, attempts, sent_at }
+    }
+
+    pub fn expired_events(&self) -> Vec<(u64, TeardownReason)> {
+        self.events
+            .iter()
+            .filter_map(|(at, event)| match event {
+                Event::Expired { reason } => Some((*at, *reason)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn count_events(&self, wanted: fn(&Event) -> bool) -> usize {
+        self.events.iter().filter(|(_, event)| wanted(event)).count()
+    }
+}
+
+impl Default for Sim {
+    fn default() -> Self {
+        Sim::new()
+    }
+}
