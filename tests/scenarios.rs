@@ -353,3 +353,18 @@ fn a_wall_clock_stepping_back_does_not_extend_the_session() {
     sim.run_for(SECOND);
     assert_eq!(sim.expired_events().len(), 1);
 }
+
+#[test]
+fn a_renewal_still_in_flight_at_the_idle_deadline_is_abandoned() {
+    let mut sim = Sim::new();
+    sim.sign_in();
+    sim.run_for(15 * MINUTE - 5 * SECOND); // idle; the token expired unrenewed
+    sim.renew_latency_ms = 20 * SECOND;
+    let result = sim.fetch(); // on-demand renewal, answered 15 s after the deadline
+    assert_eq!(result.attempts, [ApiSaw::NoToken]);
+    assert_eq!(sim.renewals.len(), 1);
+    assert_eq!(sim.expired_events(), [(T0 + 15 * MINUTE, TeardownReason::Idle)]);
+    assert_eq!(sim.cancelled.len(), 1, "the request is aborted at the deadline");
+    let renewed = sim.count_events(|event| matches!(event, Event::Renewed { .. }));
+    assert_eq!(renewed, 1, "only the sign-in stored a token");
+}

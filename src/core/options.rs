@@ -144,36 +144,49 @@ pub struct Config {
 impl Config {
     /// Validates `raw`. `page_origin` is the default for `allowedOrigins`.
     pub fn from_raw(raw: RawOptions, page_origin: &str) -> Result<Config, OptionError> {
-        if let Some(name) = raw.unknown {
+        let RawOptions {
+            renew_url,
+            token_endpoint,
+            client_id,
+            revoke_url,
+            idle_timeout_ms,
+            warn_before_idle_ms,
+            renew_before_expiry_ms,
+            max_session_ms,
+            allowed_origins: origins,
+            cross_tab,
+            logout_url,
+            unknown,
+        } = raw;
+        if let Some(name) = unknown {
             return Err(OptionError { option: name, problem: "is not an authpulse option" });
         }
-        let idle_timeout_ms = duration("idleTimeoutMs", raw.idle_timeout_ms.clone(), false)?
-            .unwrap_or(DEFAULT_IDLE_TIMEOUT_MS);
-        let warn_before_idle_ms =
-            duration("warnBeforeIdleMs", raw.warn_before_idle_ms.clone(), true)?
-                .unwrap_or(DEFAULT_WARN_BEFORE_IDLE_MS.min(idle_timeout_ms / 2));
+        let idle_timeout_ms =
+            duration("idleTimeoutMs", idle_timeout_ms, false)?.unwrap_or(DEFAULT_IDLE_TIMEOUT_MS);
+        let warn_before_idle_ms = duration("warnBeforeIdleMs", warn_before_idle_ms, true)?
+            .unwrap_or(DEFAULT_WARN_BEFORE_IDLE_MS.min(idle_timeout_ms / 2));
         if warn_before_idle_ms >= idle_timeout_ms {
             return Err(OptionError::new("warnBeforeIdleMs", "must be shorter than idleTimeoutMs"));
         }
-        let renew_before_expiry_ms =
-            duration("renewBeforeExpiryMs", raw.renew_before_expiry_ms.clone(), true)?;
-        let max_session_ms = duration("maxSessionMs", raw.max_session_ms.clone(), false)?;
-        let cross_tab = match raw.cross_tab.clone() {
+        let cross_tab = match cross_tab {
             Raw::Absent => true,
             Raw::Given(value) => value,
             Raw::Null | Raw::WrongType => {
                 return Err(OptionError::new("crossTab", "must be a boolean"))
             }
         };
-        let strategy = strategy(&raw)?;
         Ok(Config {
-            strategy,
+            strategy: strategy(renew_url, token_endpoint, client_id, revoke_url)?,
             idle: IdlePolicy::new(idle_timeout_ms, warn_before_idle_ms),
-            schedule: RenewSchedule::new(renew_before_expiry_ms),
-            max_session_ms,
-            allowed_origins: allowed_origins(raw.allowed_origins, page_origin)?,
+            schedule: RenewSchedule::new(duration(
+                "renewBeforeExpiryMs",
+                renew_before_expiry_ms,
+                true,
+            )?),
+            max_session_ms: duration("maxSessionMs", max_session_ms, false)?,
+            allowed_origins: allowed_origins(origins, page_origin)?,
             cross_tab,
-            logout_url: url("logoutUrl", raw.logout_url)?,
+            logout_url: url("logoutUrl", logout_url)?,
         })
     }
 }
@@ -210,17 +223,22 @@ fn url(option: &str, raw: Raw<String>) -> Result<Option<String>, OptionError> {
     }
 }
 
-fn strategy(raw: &RawOptions) -> Result<Strategy, OptionError> {
-    let token_endpoint = url("tokenEndpoint", raw.token_endpoint.clone())?;
-    let client_id = match raw.client_id.clone() {
+fn strategy(
+    renew_url: Raw<String>,
+    token_endpoint: Raw<String>,
+    client_id: Raw<String>,
+    revoke_url: Raw<String>,
+) -> Result<Strategy, OptionError> {
+    let token_endpoint = url("tokenEndpoint", token_endpoint)?;
+    let client_id = match client_id {
         Raw::Absent | Raw::Null => None,
         Raw::Given(id) if !id.is_empty() => Some(id),
         Raw::Given(_) | Raw::WrongType => {
             return Err(OptionError::new("clientId", "must be a non-empty string"))
         }
     };
-    let revoke_url = url("revokeUrl", raw.revoke_url.clone())?;
-    let renew_url = url("renewUrl", raw.renew_url.clone())?;
+    let revoke_url = url("revokeUrl", revoke_url)?;
+    let renew_url = url("renewUrl", renew_url)?;
     match (token_endpoint, client_id) {
         (None, None) => {
             if revoke_url.is_some() {

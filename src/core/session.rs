@@ -438,6 +438,8 @@ impl Session {
     /// The renewal `id` ended with `outcome` at `now`.
     pub fn handle_renewal(&mut self, now: Instant, id: RenewalId, outcome: RenewalOutcome) {
         let now = self.advance(now);
+        // Deadlines first: an answer after the idle deadline or the renewal timeout is too late.
+        self.check_deadlines(now);
         let Some(flight) = self.in_flight.filter(|flight| flight.id == id) else {
             return; // abandoned: timed out, superseded, or the session ended meanwhile
         };
@@ -471,7 +473,6 @@ impl Session {
                 }
                 self.backoff.reset();
                 self.store(token);
-                self.check_deadlines(now);
             }
         }
     }
@@ -616,5 +617,69 @@ impl Session {
 
     fn emit(&mut self, event: Event) {
         self.commands.push_back(Command::Emit(event));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::options::RawOptions;
+
+    fn session() -> Session {
+        Session::new(Config::from_raw(RawOptions::default(), "https://app.example").unwrap())
+    }
+
+    fn token(expires_in: f64) -> TokenResponse {
+        TokenResponse {
+            access_token: Some("t".into()),
+            expires_in: Some(expires_in),
+            ..TokenResponse::default()
+        }
+    }
+
+    fn renew_id(session: &mut Session) -> RenewalId {
+        std::iter::from_fn(|| session.poll_command())
+            .find_map(|command| match command {
+                Command::Renew { id, .. } => Some(id),
+                _ => None,
+            })
+            .expect("a renew command")
+    }
+
+    #[test]
+    fn an_answer_that_arrives_after_the_idle_deadline_is_ignored() {
+        let mut session = session();
+        let t0 = Instant::from_millis(1_000_000);
+        session.handle_sign_in(t0, token(300.0)).unwrap();
+        let near_deadline = t0.plus_ms(15 * 60_000 - 1_000);
+        assert_eq!(session.access_token(near_deadline), TokenAccess::Wait);
+        let id = renew_id(&mut session);
+        // The tab slept: no timer fired before the answer was processed.
+        session.handle_renewal(t0.plus_ms(16 * 60_000), id, RenewalOutcome::Token(token(300.0)));
+        assert_eq!(session.phase(), Phase::Expired);
+        assert_eq!(session.token_expires_at(), None);
+    }
+
+    #[test]
+    fn activity_below_the_report_threshold_may_wait_but_not_once_a_renewal_needs_it() {
+        let mut session = session();
+        let t0 = Instant::from_millis(1_000_000);
+        session.handle_sign_in(t0, token(300.0)).unwrap();
+        assert_eq!(session.activity_report_threshold(), t0.plus_ms(14 * 60_000), "the warning");
+        session.handle_timeout(t0.plus_ms(4 * 60_000)); // renewal due, no activity yet
+        assert_eq!(session.activity_report_threshold(), Instant::default(), "report at once");
+        session.handle_activity(t0.plus_ms(4 * 60_000 + 1));
+        assert!(session.renewal_in_flight());
+    }
+
+    #[test]
+    fn a_late_answer_to_a_cancelled_resume_does_not_sign_in() {
+        let mut session = session();
+        let t0 = Instant::from_millis(1_000_000);
+        assert!(session.handle_resume(t0));
+        let id = renew_id(&mut session);
+        session.handle_logout(t0.plus_ms(10));
+        session.handle_renewal(t0.plus_ms(20), id, RenewalOutcome::Token(token(300.0)));
+        assert_eq!(session.phase(), Phase::SignedOut);
     }
 }
