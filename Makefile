@@ -35,7 +35,7 @@ setup-browser:
 check:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
-	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy --lib --test browser --target wasm32-unknown-unknown -- -D warnings
 
 clean:
 	cargo clean

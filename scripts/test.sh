@@ -51,7 +51,7 @@ stage() { # stage NAME COUNTER COMMAND...
 check() {
   cargo fmt --all -- --check &&
     cargo clippy --workspace --all-targets -- -D warnings &&
-    cargo clippy --lib --tests --target wasm32-unknown-unknown -- -D warnings
+    cargo clippy --lib --test browser --target wasm32-unknown-unknown -- -D warnings
 }
 
 stage check none check
