@@ -3,6 +3,6 @@
 # module `index.js` that adds `createAuthClient` (initialise once, then construct).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export PATH="$PWD/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 wasm-pack build --release --target web --out-dir pkg --out-name authpulse 1>&2
 node scripts/package.mjs

@@ -5,7 +5,7 @@
 #   scripts/setup.sh browser  the same, plus Chromium and ChromeDriver (Debian packages)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export PATH="$PWD/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 WASM_PACK_VERSION=0.15.1
 say() { printf 'setup: %s\n' "$*" >&2; }
