@@ -1,0 +1,244 @@
+//! The application: shared state and the router.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::{middleware, Json, Router};
+use serde::Serialize;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::clock::{Clock, Millis};
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::policy::SessionPolicy;
+use crate::store::{Session, Store, StoreError};
+use crate::tokens::{self, AccessTokens};
+use crate::users::{Users, UsersError};
+use crate::{api, auth, echo, oauth, test_controls};
+
+/// The largest request body accepted. Every legitimate body here is a few hundred bytes.
+pub const BODY_LIMIT_BYTES: usize = 16 * 1024;
+
+/// Everything the handlers share.
+#[derive(Debug)]
+pub struct Shared {
+    pub(crate) config: Config,
+    pub(crate) clock: Clock,
+    pub(crate) store: Store,
+    pub(crate) tokens: AccessTokens,
+    pub(crate) users: Users,
+    pub(crate) policy: SessionPolicy,
+    pub(crate) test: Option<test_controls::TestState>,
+}
+
+/// Cheap to clone handle on [`Shared`].
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Shared>);
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// Why the application could not be built from its configuration.
+#[derive(Debug)]
+pub enum BuildError {
+    /// The database could not be opened.
+    Store(StoreError),
+    /// The demo users' password hashes could not be made.
+    Users(UsersError),
+    /// A flag has a value the server cannot use.
+    Config(String),
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Store(error) => error.fmt(f),
+            Self::Users(error) => error.fmt(f),
+            Self::Config(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+/// The routers a configuration makes.
+#[derive(Debug)]
+pub struct App {
+    /// The auth server, the demo API, the static files and (with `--test-controls`) `/test/*`.
+    pub router: Router,
+    /// With `--test-controls`: the echo origin, which records every request it gets.
+    pub echo: Option<Router>,
+}
+
+/// Builds the application for `config`, with all time read from `clock`.
+pub fn build_app(config: &Config, clock: Clock) -> Result<App, BuildError> {
+    let key = match &config.jwt_secret {
+        Some(secret) if secret.len() < tokens::MIN_SECRET_BYTES => {
+            return Err(BuildError::Config(format!(
+                "--jwt-secret must be at least {} bytes",
+                tokens::MIN_SECRET_BYTES
+            )));
+        }
+        Some(secret) => secret.as_bytes().to_vec(),
+        None => tokens::random_key(),
+    };
+    let cors = cors_layer(&config.allowed_origins)?;
+    let state = AppState(Arc::new(Shared {
+        store: Store::open(&config.db).map_err(BuildError::Store)?,
+        tokens: AccessTokens::new(&key),
+        users: Users::demo(config.argon2_memory_kib).map_err(BuildError::Users)?,
+        policy: SessionPolicy {
+            idle_timeout_ms: config.idle_timeout_ms(),
+            lifetime_ms: config.session_lifetime_ms(),
+        },
+        test: config.test_controls.then(test_controls::TestState::default),
+        config: config.clone(),
+        clock,
+    }));
+
+    let no_cache = || {
+        SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        )
+    };
+    let mut router = Router::new()
+        .route("/auth/login", post(auth::login))
+        .route("/auth/renew", post(auth::renew))
+        .route("/auth/logout", post(auth::logout))
+        .route("/oauth/token", post(oauth::token))
+        .route("/oauth/revoke", post(oauth::revoke))
+        .route("/api/me", get(api::me))
+        .route("/api/items", get(api::items))
+        .route("/api/echo", post(api::echo))
+        .route("/api/admin", get(api::admin))
+        .route("/demo/revoke", post(api::revoke_own_session))
+        .route("/demo/permission", post(api::set_own_permission))
+        .route("/demo/config", get(api::demo_config));
+    for prefix in ["/auth", "/oauth", "/api", "/demo"] {
+        router = router.route(&format!("{prefix}/{{*rest}}"), any(not_found));
+    }
+    if state.test.is_some() {
+        router = router.nest("/test", test_controls::router());
+    }
+    let mut router = router
+        .method_not_allowed_fallback(method_not_allowed)
+        .nest_service(
+            "/pkg",
+            tower::ServiceBuilder::new().layer(no_cache()).service(ServeDir::new(&config.pkg)),
+        )
+        .fallback_service(
+            tower::ServiceBuilder::new().layer(no_cache()).service(ServeDir::new(&config.www)),
+        );
+    if state.test.is_some() {
+        // Inner first: failure injection sits under the log, so the log sees injected statuses.
+        router = router
+            .layer(middleware::from_fn_with_state(state.clone(), test_controls::inject_failures))
+            .layer(middleware::from_fn_with_state(state.clone(), test_controls::record));
+    }
+    let mut router = router
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(CatchPanicLayer::custom(|_| ApiError::internal("handler panicked").into_response()));
+    if let Some(cors) = cors {
+        router = router.layer(cors);
+    }
+    let router = router
+        .layer(TraceLayer::new_for_http().on_response(DefaultOnResponse::new().level(Level::INFO)))
+        .with_state(state.clone());
+
+    let echo = state.test.as_ref().map(|_| echo::router(state.clone()));
+    Ok(App { router, echo })
+}
+
+/// CORS for the configured origins: credentials allowed, so each origin is listed, never `*`.
+fn cors_layer(origins: &[String]) -> Result<Option<CorsLayer>, BuildError> {
+    if origins.is_empty() {
+        return Ok(None);
+    }
+    let origins = origins
+        .iter()
+        .map(|origin| {
+            HeaderValue::from_str(origin.trim_end_matches('/')).map_err(|_| {
+                BuildError::Config(format!("--allowed-origin {origin:?} is not a valid origin"))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_credentials(true)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                HeaderName::from_static("x-requested-with"),
+            ])
+            .expose_headers([header::WWW_AUTHENTICATE]),
+    ))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed here")
+}
+
+/// A successful token response (RFC 6749 section 5.1).
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    /// The access token (a JWT).
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// A new refresh token, for the login and the refresh-token grant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+impl IntoResponse for TokenResponse {
+    fn into_response(self) -> Response {
+        // RFC 6749 section 5.1: token responses must not be cached.
+        ([(header::CACHE_CONTROL, "no-store"), (header::PRAGMA, "no-cache")], Json(self))
+            .into_response()
+    }
+}
+
+impl AppState {
+    /// Issues an access token for `session` at `now_ms`: the configured lifetime, cut short by the
+    /// session's absolute end so no token outlives its session.
+    pub(crate) fn issue_access_token(
+        &self,
+        session: &Session,
+        now_ms: Millis,
+        refresh_token: Option<String>,
+    ) -> Result<TokenResponse, ApiError> {
+        let remaining_ms = self.policy.absolute_end(session.created_ms).saturating_sub(now_ms);
+        let lifetime_ms = self.config.access_token_ms().min(remaining_ms);
+        // `expires_in` must be a positive number of seconds (the contract's rule 11).
+        let expires_in = (lifetime_ms / 1000).max(1);
+        let expires_ms = now_ms.saturating_add(expires_in * 1000);
+        let access_token = self
+            .tokens
+            .issue(&session.username, &session.id, now_ms, expires_ms)
+            .map_err(ApiError::internal)?;
+        Ok(TokenResponse { access_token, token_type: "Bearer", expires_in, refresh_token })
+    }
+}

@@ -1,0 +1,251 @@
+//! The session strategy's endpoints (the contract's section 2): sign in, renew, sign out.
+//!
+//! The session lives in an HttpOnly cookie scoped to `/auth`, so page scripts never see it and
+//! the browser sends it to nothing but these endpoints.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::bearer;
+use crate::clock::Millis;
+use crate::error::{ApiError, JsonBody, RawBody};
+use crate::policy::EndReason;
+use crate::store::{RefreshToken, Session};
+use crate::tokens::{hash_secret, random_token, Verified};
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "authpulse_session";
+/// The only path the browser sends the session cookie to.
+pub const SESSION_COOKIE_PATH: &str = "/auth";
+/// The header (and value) a renewal must carry: a cross-site request cannot set it without a
+/// CORS preflight, which the server does not grant to unknown origins.
+pub const CSRF_HEADER: &str = "x-requested-with";
+/// The value of [`CSRF_HEADER`].
+pub const CSRF_HEADER_VALUE: &str = "authpulse";
+/// `client_id` of refresh tokens issued at login when the request names none.
+pub const DEFAULT_CLIENT_ID: &str = "authpulse-demo";
+
+/// `POST /auth/login` body.
+#[derive(Debug, Deserialize)]
+pub struct LoginRequest {
+    username: String,
+    password: String,
+    /// The OAuth client the refresh token is bound to.
+    #[serde(default)]
+    client_id: Option<String>,
+}
+
+/// `POST /auth/login`: checks the password, starts a session (cookie) and answers with a token
+/// response that also carries a refresh token, for apps using the refresh-token strategy.
+pub async fn login(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    JsonBody(request): JsonBody<LoginRequest>,
+) -> Result<Response, ApiError> {
+    if request.username.len() > 128 || request.password.len() > 1024 {
+        return Err(ApiError::bad_request("username or password too long"));
+    }
+    let checker = state.clone();
+    let LoginRequest { username, password, client_id } = request;
+    let name = username.clone();
+    // Argon2 takes tens of milliseconds of CPU on purpose: keep it off the async workers.
+    let accepted =
+        tokio::task::spawn_blocking(move || checker.users.check_password(&name, &password))
+            .await
+            .map_err(ApiError::internal)?;
+    if !accepted {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "unknown user or wrong password",
+        ));
+    }
+
+    let now_ms = state.clock.now_ms();
+    // A browser signing in again must not keep its previous session alive beside the new one.
+    if let Some(old) = session_from_cookie(&state, &jar)? {
+        state.store.end_session(&old.id, now_ms, EndReason::Replaced)?;
+    }
+    let secret = random_token(32);
+    let session = Session {
+        id: random_token(16),
+        username,
+        created_ms: now_ms,
+        last_activity_ms: now_ms,
+        ended: None,
+    };
+    state.store.create_session(&session, &hash_secret(&secret))?;
+    let refresh_token = new_refresh_token(
+        &state,
+        &session,
+        client_id.as_deref().unwrap_or(DEFAULT_CLIENT_ID),
+        now_ms,
+    )?;
+    let tokens = state.issue_access_token(&session, now_ms, Some(refresh_token))?;
+    let cookie = session_cookie(&state, &headers, secret);
+    tracing::info!(user = %session.username, session = %session.id, "signed in");
+    Ok((jar.add(cookie), tokens).into_response())
+}
+
+/// Stores and returns a new refresh token for `session`, expiring with the refresh-token
+/// lifetime or the session's absolute end, whichever comes first.
+pub(crate) fn new_refresh_token(
+    state: &AppState,
+    session: &Session,
+    client_id: &str,
+    now_ms: Millis,
+) -> Result<String, ApiError> {
+    let token = random_token(32);
+    let expires_ms = now_ms
+        .saturating_add(state.config.refresh_token_ms())
+        .min(state.policy.absolute_end(session.created_ms));
+    let stored = RefreshToken {
+        session_id: session.id.clone(),
+        client_id: client_id.to_owned(),
+        expires_ms,
+        used_ms: None,
+    };
+    state.store.insert_refresh_token(&hash_secret(&token), &stored, now_ms)?;
+    Ok(token)
+}
+
+/// `POST /auth/renew` body; every field optional, the body too.
+#[derive(Debug, Default, Deserialize)]
+struct RenewRequest {
+    /// Milliseconds since the user's last activity, as the client saw it.
+    #[serde(rename = "idleMs", default)]
+    idle_ms: Option<f64>,
+}
+
+/// `POST /auth/renew`: a new access token for the session in the cookie, if the session is
+/// still within its idle timeout and absolute lifetime.
+pub async fn renew(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    let csrf_ok = headers
+        .get(CSRF_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.trim().eq_ignore_ascii_case(CSRF_HEADER_VALUE));
+    if !csrf_ok {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf_header_required",
+            "renewals must carry the header X-Requested-With: authpulse",
+        ));
+    }
+    let reported_idle_ms = parse_renew_body(&headers, &body)?;
+
+    let now_ms = state.clock.now_ms();
+    let Some(session) = session_from_cookie(&state, &jar)? else {
+        return Ok(session_rejected(jar, "no session: sign in first"));
+    };
+    if let Some((_, reason)) = &session.ended {
+        return Ok(session_rejected(jar, &format!("the session ended ({reason})")));
+    }
+    // First the session as the server knew it (a report of fresh activity cannot revive a
+    // session that already timed out), then with what the client reports.
+    let last_activity_ms =
+        state.policy.last_activity(now_ms, session.last_activity_ms, reported_idle_ms);
+    let verdict = state
+        .policy
+        .check(now_ms, session.created_ms, session.last_activity_ms)
+        .and_then(|()| state.policy.check(now_ms, session.created_ms, last_activity_ms));
+    if let Err(reason) = verdict {
+        state.store.end_session(&session.id, now_ms, reason)?;
+        tracing::info!(session = %session.id, reason = reason.as_str(), "session expired");
+        return Ok(session_rejected(jar, &format!("the session ended ({})", reason.as_str())));
+    }
+    state.store.touch_session(&session.id, last_activity_ms)?;
+    Ok(state.issue_access_token(&session, now_ms, None)?.into_response())
+}
+
+/// The optional renew body: empty, or JSON `{"idleMs": n}` sent as JSON or as text (a string
+/// body given to `fetch` goes out as `text/plain`).
+fn parse_renew_body(headers: &HeaderMap, body: &Bytes) -> Result<Option<Millis>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(|value| value.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    if !matches!(content_type.as_deref(), None | Some("application/json" | "text/plain")) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "the renew body must be JSON",
+        ));
+    }
+    let request: RenewRequest = serde_json::from_slice(body)
+        .map_err(|error| ApiError::bad_request(format!("malformed renew body: {error}")))?;
+    match request.idle_ms {
+        None => Ok(None),
+        Some(idle_ms) if idle_ms >= 0.0 => Ok(Some(idle_ms as Millis)), // saturating cast
+        Some(_) => Err(ApiError::bad_request("idleMs must be a non-negative number")),
+    }
+}
+
+/// `401` for a renewal without a live session; the stale cookie is removed.
+fn session_rejected(jar: CookieJar, description: &str) -> Response {
+    let error = ApiError::new(StatusCode::UNAUTHORIZED, "invalid_session", description);
+    (jar.remove(removal_cookie()), error).into_response()
+}
+
+/// `POST /auth/logout`: ends the session named by the cookie or by a bearer token of this server
+/// (even an expired one: it still proves which session to end). Idempotent, and it takes any
+/// body, so `navigator.sendBeacon` and `fetch(..., {keepalive: true})` work.
+pub async fn logout(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let now_ms = state.clock.now_ms();
+    if let Some(session) = session_from_cookie(&state, &jar)? {
+        state.store.end_session(&session.id, now_ms, EndReason::Logout)?;
+    }
+    if let Some(token) = bearer::bearer_token(&headers) {
+        if let Verified::Valid(claims) | Verified::Expired(claims) =
+            state.tokens.verify(token, now_ms)
+        {
+            state.store.end_session(&claims.sid, now_ms, EndReason::Logout)?;
+        }
+    }
+    Ok((StatusCode::NO_CONTENT, jar.remove(removal_cookie())).into_response())
+}
+
+fn session_from_cookie(state: &AppState, jar: &CookieJar) -> Result<Option<Session>, ApiError> {
+    match jar.get(SESSION_COOKIE) {
+        Some(cookie) => Ok(state.store.session_by_secret(&hash_secret(cookie.value()))?),
+        None => Ok(None),
+    }
+}
+
+fn session_cookie(state: &AppState, headers: &HeaderMap, secret: String) -> Cookie<'static> {
+    let behind_https = headers
+        .get("x-forwarded-proto")
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|proto| proto.eq_ignore_ascii_case("https"));
+    Cookie::build((SESSION_COOKIE, secret))
+        .path(SESSION_COOKIE_PATH)
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.secure_cookie || behind_https)
+        // The browser may keep it as long as the session could live; the server decides sooner.
+        .max_age(time::Duration::seconds(
+            i64::try_from(state.config.session_lifetime_secs).unwrap_or(i64::MAX),
+        ))
+        .build()
+}
+
+fn removal_cookie() -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, "")).path(SESSION_COOKIE_PATH).build()
+}

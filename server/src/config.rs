@@ -1,0 +1,113 @@
+//! Command-line flags and environment variables. Every lifetime is configurable so the demo and
+//! the tests can run with short timings; the defaults are the ones a real deployment would use.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// The server's configuration: `authpulse-server --help` lists it.
+#[derive(Clone, Debug, Parser)]
+#[command(name = "authpulse-server", version, about)]
+pub struct Config {
+    /// TCP port on 127.0.0.1; 0 picks a free one (the bound URL is the first line on stdout).
+    #[arg(long, env = "AUTHPULSE_PORT", default_value_t = 8080)]
+    pub port: u16,
+
+    /// SQLite database file for sessions and refresh tokens, or `:memory:`.
+    #[arg(long, env = "AUTHPULSE_DB", default_value = "authpulse.sqlite")]
+    pub db: String,
+
+    /// Directory served at `/` (the demo page).
+    #[arg(long, env = "AUTHPULSE_WWW", default_value = "www")]
+    pub www: PathBuf,
+
+    /// Directory served at `/pkg/` (the built npm package).
+    #[arg(long, env = "AUTHPULSE_PKG", default_value = "pkg")]
+    pub pkg: PathBuf,
+
+    /// Access token lifetime, in seconds.
+    #[arg(long, env = "AUTHPULSE_ACCESS_TOKEN_SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub access_token_secs: u64,
+
+    /// Server-side idle timeout, in seconds: a session with no user activity for this long
+    /// can no longer be renewed.
+    #[arg(long, env = "AUTHPULSE_IDLE_TIMEOUT_SECS", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout_secs: u64,
+
+    /// Absolute session lifetime from sign-in, in seconds, whatever the activity.
+    #[arg(long, env = "AUTHPULSE_SESSION_LIFETIME_SECS", default_value_t = 8 * 3600,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub session_lifetime_secs: u64,
+
+    /// Refresh token lifetime, in seconds (never beyond the session's absolute lifetime).
+    #[arg(long, env = "AUTHPULSE_REFRESH_TOKEN_SECS", default_value_t = 8 * 3600,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub refresh_token_secs: u64,
+
+    /// HS256 signing key for access tokens (at least 32 bytes). Without it, a random key is made
+    /// at start, so access tokens do not survive a restart (sessions and refresh tokens do).
+    #[arg(long, env = "AUTHPULSE_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Always mark the session cookie `Secure`. It is also marked so when a proxy in front says
+    /// the request came over https (`X-Forwarded-Proto: https`).
+    #[arg(long, env = "AUTHPULSE_SECURE_COOKIE")]
+    pub secure_cookie: bool,
+
+    /// An origin allowed to call the server with credentials (CORS), e.g. a front end on
+    /// another port. Repeat the flag, or separate with commas in the variable.
+    #[arg(long = "allowed-origin", env = "AUTHPULSE_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// Enable the `/test/*` endpoints (clock, request log, failure injection) and the echo
+    /// origin. Never in production.
+    #[arg(long, env = "AUTHPULSE_TEST_CONTROLS")]
+    pub test_controls: bool,
+
+    /// Port of the echo origin (with `--test-controls`); 0 picks a free one, printed as the
+    /// second stdout line.
+    #[arg(long, env = "AUTHPULSE_ECHO_PORT", default_value_t = 0)]
+    pub echo_port: u16,
+
+    /// Argon2 memory cost of the demo users' password hashes, in KiB (OWASP's 19 MiB minimum by
+    /// default). Tests lower it: the cost only slows them down, it does not change behaviour.
+    #[arg(skip = DEFAULT_ARGON2_MEMORY_KIB)]
+    pub argon2_memory_kib: u32,
+}
+
+/// Argon2id memory cost recommended by OWASP's password storage cheat sheet (with t = 2, p = 1).
+pub const DEFAULT_ARGON2_MEMORY_KIB: u32 = 19 * 1024;
+
+impl Config {
+    /// The defaults with an in-memory database, a random free port and no static directories
+    /// that exist: the starting point for tests.
+    pub fn for_tests() -> Self {
+        let mut config = Self::parse_from(["authpulse-server", "--port", "0", "--db", ":memory:"]);
+        config.www = PathBuf::from("/nonexistent/www");
+        config.pkg = PathBuf::from("/nonexistent/pkg");
+        config.argon2_memory_kib = 64;
+        config
+    }
+
+    pub(crate) fn access_token_ms(&self) -> i64 {
+        secs_to_ms(self.access_token_secs)
+    }
+
+    pub(crate) fn idle_timeout_ms(&self) -> i64 {
+        secs_to_ms(self.idle_timeout_secs)
+    }
+
+    pub(crate) fn session_lifetime_ms(&self) -> i64 {
+        secs_to_ms(self.session_lifetime_secs)
+    }
+
+    pub(crate) fn refresh_token_ms(&self) -> i64 {
+        secs_to_ms(self.refresh_token_secs)
+    }
+}
+
+fn secs_to_ms(secs: u64) -> i64 {
+    i64::try_from(secs).unwrap_or(i64::MAX / 1000).saturating_mul(1000)
+}
