@@ -14,4 +14,11 @@
 //! The public contract is `docs/CONTRACT.md`.
 #![deny(missing_docs, missing_debug_implementations)]
 
+#[cfg(target_arch = "wasm32")]
+mod client;
 pub mod core;
+#[cfg(target_arch = "wasm32")]
+mod web;
+
+#[cfg(target_arch = "wasm32")]
+pub use client::AuthClient;
