@@ -1,6 +1,6 @@
 //! `authpulse-server`: see `authpulse-server --help` and `server/README.md`.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use authpulse_server::{serve, Clock, Config};
@@ -12,6 +12,7 @@ async fn main() -> ExitCode {
     // Logs go to stderr: stdout carries only the URLs, which scripts and tests read.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
