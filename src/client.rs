@@ -6,12 +6,11 @@ use std::rc::Rc;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::core::BadTokenResponse;
 use crate::web::driver::Driver;
 use crate::web::events::EventKind;
-use crate::web::{http, js, options};
+use crate::web::{http, js, options, promise};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -107,13 +106,13 @@ impl AuthClient {
     #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
     pub fn start(&self) -> Promise {
         let driver = Rc::clone(&self.driver);
-        future_to_promise(async move {
+        promise(Box::pin(async move {
             driver.ensure_live()?;
             if driver.input(|session, now| session.handle_resume(now)) {
                 driver.renewals_settled().await?;
             }
             Ok(JsValue::from_bool(driver.signed_in()))
-        })
+        }))
     }
 
     /// Signs in with the token response of the app's own login. A malformed one throws a
@@ -139,19 +138,19 @@ impl AuthClient {
         #[wasm_bindgen(unchecked_optional_param_type = "RequestInit")] init: Option<JsValue>,
     ) -> Promise {
         let driver = Rc::clone(&self.driver);
-        future_to_promise(http::fetch(driver, input, init.unwrap_or(JsValue::UNDEFINED)))
+        promise(Box::pin(http::fetch(driver, input, init.unwrap_or(JsValue::UNDEFINED))))
     }
 
     /// A fresh access token (renewed first if near expiry), or `null` when signed out.
     #[wasm_bindgen(js_name = getAccessToken, unchecked_return_type = "Promise<string | null>")]
     pub fn get_access_token(&self) -> Promise {
         let driver = Rc::clone(&self.driver);
-        future_to_promise(async move {
+        promise(Box::pin(async move {
             Ok(match driver.token().await? {
                 Some((token, _)) => JsValue::from_str(&token),
                 None => JsValue::NULL,
             })
-        })
+        }))
     }
 
     /// App-reported activity: counts like a user event.

@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use js_sys::{Date, Function, Promise};
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::{spawn_local, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Url, Window};
 
 use crate::core::{
@@ -309,7 +309,7 @@ impl Driver {
         let signal = controller.as_ref().map(AbortController::signal);
         *self.renewal.borrow_mut() = Some(RenewalRequest { id, controller });
         let driver = Rc::clone(self);
-        spawn_local(async move {
+        super::spawn(Box::pin(async move {
             let outcome = http::renew(
                 &driver.window,
                 &driver.endpoints,
@@ -325,7 +325,7 @@ impl Driver {
             };
             drop(finished);
             driver.input(|session, now| session.handle_renewal(now, id, outcome));
-        });
+        }));
     }
 
     /// Aborts the renewal request `id` (or whichever is in flight); its answer is ignored.

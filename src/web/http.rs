@@ -6,7 +6,7 @@ use std::rc::Rc;
 use js_sys::{Array, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::{spawn_local, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     AbortSignal, Headers, ReadableStream, Request, RequestCredentials, RequestInit, Response,
     UrlSearchParams, Window,
@@ -54,13 +54,14 @@ pub(crate) async fn fetch(
     if !wants_token {
         return send(driver.window(), &request).await;
     }
-    // A stream is read once: replaying it would need the whole upload buffered.
-    let replayable = !has_stream_body(&init);
-    // Copied before the first send consumes the body; the copy has no token yet.
-    let spare = if replayable { Some(request.clone()?) } else { None };
     let Some((token, generation)) = driver.token().await? else {
         return send(driver.window(), &request).await;
     };
+    // A stream is read once: replaying it would need the whole upload buffered. (A `Request`
+    // input built on a stream cannot be told apart; `clone()` tees it.)
+    let replayable = !has_stream_body(&init);
+    // Copied before the first send consumes the body; the copy has no token yet.
+    let spare = if replayable { Some(request.clone()?) } else { None };
     headers.set("Authorization", &bearer(&token))?;
     let response = send(driver.window(), &request).await?;
     let Some(answer) = response.dyn_ref::<Response>() else {
@@ -212,9 +213,9 @@ fn keepalive(init: &RequestInit) {
 
 /// Nobody awaits it; this only keeps a failure from surfacing as an unhandled rejection.
 fn forget(request: Promise) {
-    spawn_local(async move {
+    super::spawn(Box::pin(async move {
         let _ = JsFuture::from(request).await;
-    });
+    }));
 }
 
 /// `application/x-www-form-urlencoded`, encoded by the browser (the body sets the content type).

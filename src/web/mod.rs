@@ -12,3 +12,20 @@ pub(crate) mod http;
 pub(crate) mod js;
 pub(crate) mod options;
 pub(crate) mod timer;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use js_sys::Promise;
+use wasm_bindgen::JsValue;
+
+/// Runs `task` to completion in the background. Every background task goes through this one
+/// instantiation of the executor's generic code, which is a large part of the module's size.
+pub(crate) fn spawn(task: Pin<Box<dyn Future<Output = ()>>>) {
+    wasm_bindgen_futures::spawn_local(task);
+}
+
+/// A promise for `task`, through one instantiation of the promise machinery (see [`spawn`]).
+pub(crate) fn promise(task: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>>) -> Promise {
+    wasm_bindgen_futures::future_to_promise(task)
+}

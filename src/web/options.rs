@@ -78,8 +78,7 @@ fn parse(text: &str) -> Option<ParsedUrl> {
         || !url.username().is_empty()
         || !url.password().is_empty()
         // `new URL("https://a.example?")` keeps an empty query that `search` hides.
-        || text.contains('?')
-        || text.contains('#');
+        || text.bytes().any(|byte| byte == b'?' || byte == b'#');
     Some(ParsedUrl { protocol: url.protocol(), origin: url.origin(), has_more_than_origin })
 }
 
