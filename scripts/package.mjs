@@ -4,9 +4,11 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const entry = `import init, { AuthClient } from "./authpulse.js";
 export { init, AuthClient };
-/** Loads the wasm module once, then builds a client. */
+let ready;
+/** Loads the wasm module once (concurrent first calls share the load), then builds a client. */
 export async function createAuthClient(options) {
-  await init();
+  ready = ready || init().catch((error) => { ready = undefined; throw error; });
+  await ready;
   return new AuthClient(options);
 }
 `;
