@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::error::{ApiError, FormBody};
 use crate::policy::EndReason;
-use crate::store::Exchange;
+use crate::store::{Exchange, Session};
 use crate::tokens::{hash_secret, random_token};
 
 /// `POST /oauth/token` form fields. All optional here so that a missing one is an OAuth
@@ -25,7 +25,7 @@ pub struct TokenRequest {
 
 /// What the exchange decided, computed inside the store's transaction.
 enum Outcome {
-    Rotated { new_token: String, session: crate::store::Session },
+    Rotated { new_token: String, session: Session },
     Rejected(&'static str),
 }
 

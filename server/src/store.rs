@@ -274,27 +274,27 @@ impl Store {
     }
 }
 
-/// What a refresh-token exchange writes.
+/// What a refresh-token exchange writes, decided inside its transaction.
 #[derive(Debug)]
 pub enum Exchange {
-    /// Nothing (an unknown, expired or foreign token).
+    /// Nothing: an unknown, expired or foreign token changes no state.
     Nothing,
-    /// End the token's session (reuse, idle, lifetime).
+    /// End the token's session, and so its whole token family (reuse, idle, lifetime).
     EndSession {
-        /// Now.
+        /// When the session ends.
         now_ms: Millis,
-        /// Why.
+        /// Why it ends.
         reason: EndReason,
     },
-    /// Mark the token used and store its successor.
+    /// Mark the presented token used and store its successor in the same family.
     Rotate {
-        /// Now.
+        /// When the exchange happens.
         now_ms: Millis,
-        /// Hash of the new refresh token.
+        /// SHA-256 of the successor (see `tokens::hash_secret`).
         new_hash: String,
-        /// When the new refresh token expires.
+        /// When the successor stops being accepted.
         new_expires_ms: Millis,
-        /// The session's new last activity.
+        /// The session's last activity after this exchange.
         last_activity_ms: Millis,
     },
 }

@@ -197,10 +197,11 @@ pub async fn inject_failures(
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(test) = state.test.as_ref() else {
+    let path = request.uri().path();
+    let Some(test) = state.test.as_ref().filter(|_| !path.starts_with("/test/")) else {
         return next.run(request).await;
     };
-    let Some(rule) = test.take_failure(request.uri().path(), state.clock.now_ms()) else {
+    let Some(rule) = test.take_failure(path, state.clock.now_ms()) else {
         return next.run(request).await;
     };
     if let Some(delay_ms) = rule.delay_ms {

@@ -150,6 +150,9 @@ async fn failures_can_be_injected_by_count_and_by_time() {
     assert_eq!(log["renewals"], json!({ "total": 5, "ok": 2, "rejected": 0, "failed": 3 }));
     assert_eq!(log["requests"][1]["injected"], true);
 
+    // The controls themselves never fail.
+    server.post_json("/test/fail", None, json!({ "path": "/test/log", "status": 500 })).await;
+    assert_eq!(server.get("/test/log", None).await.status(), StatusCode::OK);
     server.post_json("/test/fail", None, json!({ "path": "/api/me", "status": 401 })).await;
     server.post_json("/test/fail/clear", None, json!({})).await;
     let token = server.renew_ok(&alice.cookie, None).await;
