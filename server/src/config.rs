@@ -7,7 +7,8 @@ use clap::Parser;
 
 /// The server's configuration: `authpulse-server --help` lists it.
 #[derive(Clone, Debug, Parser)]
-#[command(name = "authpulse-server", version, about)]
+// A flag given twice takes its last value, so a wrapper can pass defaults and callers override them.
+#[command(name = "authpulse-server", version, about, args_override_self = true)]
 pub struct Config {
     /// TCP port on 127.0.0.1; 0 picks a free one (the bound URL is the first line on stdout).
     #[arg(long, env = "AUTHPULSE_PORT", default_value_t = 8080)]
@@ -110,4 +111,38 @@ impl Config {
 
 fn secs_to_ms(secs: u64) -> i64 {
     i64::try_from(secs).unwrap_or(i64::MAX / 1000).saturating_mul(1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_production_timings() {
+        let config = Config::parse_from(["authpulse-server"]);
+        assert_eq!(config.port, 8080);
+        assert_eq!(config.access_token_ms(), 300_000);
+        assert_eq!(config.idle_timeout_ms(), 900_000);
+        assert_eq!(config.session_lifetime_ms(), 8 * 3_600_000);
+        assert!(!config.test_controls);
+    }
+
+    #[test]
+    fn a_repeated_flag_takes_its_last_value() {
+        let config = Config::parse_from(["authpulse-server", "--www", "a", "--www", "b"]);
+        assert_eq!(config.www, PathBuf::from("b"));
+        let config = Config::parse_from([
+            "authpulse-server",
+            "--allowed-origin",
+            "http://a",
+            "--allowed-origin",
+            "http://b",
+        ]);
+        assert_eq!(config.allowed_origins, ["http://a", "http://b"]);
+    }
+
+    #[test]
+    fn zero_lifetimes_are_refused() {
+        assert!(Config::try_parse_from(["authpulse-server", "--idle-timeout-secs", "0"]).is_err());
+    }
 }
