@@ -1,0 +1,288 @@
+// Prints docs/BENCHMARKS.md from the JSON the benchmark scripts wrote: one Markdown table with
+// authpulse beside the baseline and each alternative, then the raw medians and the wasm breakdown.
+// Usage: node bench/report.mjs RESULTS_DIR COMMAND WALL_SECONDS
+import { existsSync, readFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+
+const [dir, command, wallSeconds] = process.argv.slice(2);
+const load = (name, script) => {
+  const file = join(dir, `${name}.json`);
+  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8"));
+  return { failed: `not measured: bench/${script} did not finish (its output is above)` };
+};
+const size = load("size", "size.mjs");
+const wasm = load("wasm", "wasm-size.mjs");
+const overhead = load("overhead", "overhead.mjs");
+const session = load("session", "session.mjs");
+
+const kb = (bytes) => `${(bytes / 1000).toFixed(1)} KB`;
+const us = (v, digits = 2) => `${v.toFixed(digits)} µs`;
+const notMeasured = (part, fallback) =>
+  part?.notMeasured ? `not measured: ${part.notMeasured}` : (fallback ?? part?.failed ?? "not measured");
+const measured = (part) => part && !part.notMeasured && !part.failed;
+
+const ALTS = ["oidc-client-ts", "keycloak-js", "@auth0/auth0-spa-js", "react-idle-timer"];
+const alt = (name) => size.alternatives?.find((a) => a.name === name);
+const header = [
+  "Measure",
+  "authpulse",
+  "baseline (no library)",
+  ...ALTS.map((n) => `${n} ${alt(n)?.version ?? ""}`.trim()),
+  "keycloak-js + react-idle-timer",
+  "goal (authpulse)",
+];
+const rows = [];
+const row = (cells) => rows.push(cells);
+const NO_WRAPPER = "n/a: no fetch wrapper";
+const NOT_AUTH = "n/a: not an auth client";
+
+// 1. Size
+{
+  const a = size.authpulse;
+  const cell = a?.gzip
+    ? `**${kb(a.gzip)}** (${a.files.map((f) => `${f.file} ${kb(f.gzip)}`).join(" + ")})`
+    : notMeasured(a, size.failed);
+  row([
+    "1. Download size, gzip -9",
+    cell,
+    "—",
+    ...ALTS.map((n) => (alt(n) ? kb(alt(n).gzip) : size.failed ?? "not measured")),
+    size.combined ? kb(size.combined.gzip) : "not measured",
+    "≤ 15 KB",
+  ]);
+  row([
+    "   uncompressed",
+    a?.raw ? kb(a.raw) : "—",
+    "—",
+    ...ALTS.map((n) => (alt(n) ? `${kb(alt(n).raw)} min` : "—")),
+    size.combined ? `${kb(size.combined.raw)} min` : "—",
+    "",
+  ]);
+}
+
+// 2. fetch
+{
+  const f = overhead.fetchLocalhost;
+  row([
+    "2a. fetch, localhost, per call (median)",
+    measured(f) ? `**×${f.ratio.toFixed(3)}**, ${us(f.sdkUs, 0)}` : notMeasured(f, overhead.failed),
+    measured(f) ? `fetch: ${us(f.bareUs, 0)}; hand-built Request + bearer header: ×${f.headerRatio.toFixed(3)}, ${us(f.headerUs, 0)}` : "—",
+    NO_WRAPPER,
+    NO_WRAPPER,
+    NO_WRAPPER,
+    NOT_AUTH,
+    NO_WRAPPER,
+    "ratio ≤ 1.02",
+  ]);
+  const s = overhead.fetchStubbed;
+  row([
+    "2b. fetch, network stubbed: SDK cost per call (median)",
+    measured(s) ? `**${us(s.overheadUs, 1)}**` : notMeasured(s, overhead.failed),
+    measured(s) ? `stub alone: ${us(s.bareUs)}` : "—",
+    NO_WRAPPER,
+    NO_WRAPPER,
+    NO_WRAPPER,
+    NOT_AUTH,
+    NO_WRAPPER,
+    "≤ 20 µs",
+  ]);
+}
+
+// 3. Activity
+{
+  const a = overhead.activity;
+  const ok = measured(a) && !a.sdkNotReady;
+  const listener = ok ? a.authpulse.timedUs - a.baseline.timedUs : null;
+  row([
+    "3. Main-thread time per trusted pointermove (median)",
+    ok
+      ? `**${us(listener)}** in the listener (timed); ${us(a.authpulse.listenerUs)} from the CPU profile (${a.authpulse.listenerSamples} samples)`
+      : notMeasured(a, a?.sdkNotReady ? `not measured: ${a.sdkNotReady}` : overhead.failed),
+    ok ? `no listener: page busy ${us(a.baseline.busyUs, 0)}/event (with authpulse: ${us(a.authpulse.busyUs, 0)})` : "—",
+    NOT_AUTH.replace("an auth client", "an activity tracker"),
+    NOT_AUTH.replace("an auth client", "an activity tracker"),
+    NOT_AUTH.replace("an auth client", "an activity tracker"),
+    "not measured: needs React in the page (optional)",
+    "—",
+    "≤ 0.5 µs",
+  ]);
+}
+
+// 4. Renewals
+{
+  const one = session.renewals1;
+  const ten = session.renewals10;
+  const noServer = "not measured: needs its own identity provider";
+  const cell = (r) =>
+    measured(r)
+      ? `**${r.renewals}** at the server (${r.ok} ok${r.rejected ? `, ${r.rejected} rejected` : ""}${r.failed ? `, ${r.failed} failed` : ""}); 'renewed' per tab: ${summarize(r.perTab)}; end state ${r.states.join("/")}`
+      : notMeasured(r, session.failed);
+  row([
+    "4. Renewals, 8 simulated h active, 5-min tokens: 1 tab",
+    cell(one),
+    session.expectedRenewals ? `expected ⌈8 h / (5 min − 60 s)⌉ = ${session.expectedRenewals}` : "—",
+    noServer,
+    noServer,
+    noServer,
+    NOT_AUTH,
+    noServer,
+    `= ${session.expectedRenewals ?? 120}`,
+  ]);
+  row([
+    "   10 tabs, one browser context",
+    cell(ten),
+    "—",
+    noServer,
+    noServer,
+    noServer,
+    NOT_AUTH,
+    noServer,
+    "same as 1 tab",
+  ]);
+}
+
+// 5. Memory
+{
+  const m = session.memory;
+  const ok = measured(m);
+  row([
+    "5. wasm linear memory, after 1 h → after 24 more simulated h",
+    ok ? `**${kb(m.before.wasmBytes)} → ${kb(m.after.wasmBytes)}**` : notMeasured(m, session.failed),
+    "—",
+    "not measured",
+    "not measured",
+    "not measured",
+    "not measured",
+    "—",
+    "no growth",
+  ]);
+  row([
+    "   JS heap used (after GC), same page",
+    ok ? `**${kb(m.before.jsHeapBytes)} → ${kb(m.after.jsHeapBytes)}**` : notMeasured(m, session.failed),
+    "—",
+    "not measured",
+    "not measured",
+    "not measured",
+    "not measured",
+    "—",
+    "no growth",
+  ]);
+}
+
+function summarize(values) {
+  if (!values?.length) return "—";
+  const min = Math.min(...values);
+  const max = Math.max(...values);
+  return min === max ? `${min}` : `${min}–${max}`;
+}
+
+const escape = (cell) => String(cell).replace(/\|/g, "\\|");
+const table = [
+  `| ${header.map(escape).join(" | ")} |`,
+  `|${header.map(() => "---").join("|")}|`,
+  ...rows.map((r) => `| ${r.map(escape).join(" | ")} |`),
+].join("\n");
+
+const chromium = overhead.chromium ?? "unknown";
+const machine = `${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${cpus().length} cores (shared), Chromium ${chromium} headless, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
+
+const lines = [];
+lines.push("# Benchmarks", "");
+lines.push(
+  "authpulse beside what an app would use instead, measured in one run on one machine. Figures are",
+  "medians of the rounds described below; they are printed, never checked: a benchmark does not fail.",
+  "",
+);
+lines.push(`Made by \`${command}\` in ${wallSeconds} s on ${machine}.`, "");
+lines.push(table, "");
+
+lines.push("## How each row was measured", "");
+if (size.authpulse?.gzip) {
+  lines.push(
+    `1. **Size**: \`gzip -9\` of pkg/'s ${size.authpulse.files.map((f) => `\`${f.file}\``).join(" + ")} (what a browser downloads), against`,
+    "   `esbuild --bundle --minify --format=esm` of each alternative's public entry (react and react-dom",
+    "   external), also `gzip -9`. The last column adds the two bundles: the pair that covers both of",
+    "   authpulse's jobs (sign-in tokens and idle sign-out). Versions are pinned in `bench/package.json`.",
+  );
+}
+const f = overhead.fetchLocalhost;
+if (measured(f)) {
+  lines.push(
+    `2. **fetch**: (a) ${f.calls} sequential calls per arm and round, ${f.rounds} rounds, arm order rotated each round,`,
+    `   \`GET /ping\` on a Node server on 127.0.0.1 (body read each time); token cached with \`setSession\`.`,
+    `   Ratios per round: ${f.ratios.map((r) => r.toFixed(3)).join(", ")}; median per call: fetch ${us(f.bareUs, 1)},`,
+    `   authClient.fetch ${us(f.sdkUs, 1)}, a hand-built \`Request\` with the same header ${us(f.headerUs, 1)}`,
+    `   (what an app does by hand with the alternatives). Bearer token seen by the server on ${f.tokenAttached} SDK calls.`,
+  );
+}
+const s = overhead.fetchStubbed;
+if (measured(s)) {
+  lines.push(
+    `   (b) \`window.fetch\` replaced, before the client is built, by a function resolving at once with one`,
+    `   constant \`Response\`; ${s.calls} calls per arm, ${s.rounds} rounds; SDK cost per round (µs):`,
+    `   ${s.overheadsUs.map((v) => v.toFixed(1)).join(", ")}. Token attached: ${s.tokenAttached ? "yes" : "NO"};`,
+    `   stub calls per call: ${s.stubCallsPerCall}; cross-origin isolated timers: ${s.crossOriginIsolated}.`,
+  );
+}
+const a = overhead.activity;
+if (measured(a) && !a.sdkNotReady) {
+  lines.push(
+    `3. **Activity**: ${a.authpulse.events} trusted pointermoves on the signed-in page and ${a.baseline.events} on the same page`,
+    "   without a client, sent with `Input.dispatchMouseEvent` in batches of 2,000 that alternate between",
+    "   the pages (Shift toggled on every move so Chromium cannot coalesce them; a counting listener",
+    "   confirms one event per move). Two readings per batch, medians of the batches:",
+    `   - *timed*: every \`pointermove\` listener wrapped in two \`performance.now()\` reads; the wrapper's`,
+    `     own cost, read on a no-op listener on the baseline page (${us(a.baseline.timedUs)}), is subtracted from`,
+    `     authpulse's (${us(a.authpulse.timedUs)}). Per batch: ${a.authpulse.batches.map((b) => b.timedUs.toFixed(2)).join(", ")} µs.`,
+    `   - *CPU profile*: \`Profiler\` at a ${a.samplingIntervalUs} µs interval; the time of samples with authpulse's glue or`,
+    "     wasm on the stack, per event. Per batch: " + a.authpulse.batches.map((b) => b.listenerUs.toFixed(2)).join(", ") + " µs.",
+    "   - *page busy*: all non-idle main-thread time per event, mostly Chromium's own input handling",
+    "     for a protocol-driven move; the difference between the pages is within its noise.",
+  );
+}
+const one = session.renewals1;
+if (measured(one)) {
+  lines.push(
+    "4. **Renewals**: the reference server (`--test-controls`, `--access-token-secs 300`) and pages on its",
+    "   origin with Playwright's fake clock; each simulated minute every tab gets a real mouse move, then",
+    "   the server's clock and the pages' clock jump one minute (`clock.fastForward`). Counted at the server",
+    "   (`/test/log`), after sign-in and each tab's `start()`. In the 10-tab run every tab gets input each",
+    "   minute; the contract's cross-tab sharing (one renewer for all tabs) is not built yet, so each tab",
+    `   renews for itself. Real time: ${one.realSeconds.toFixed(0)} s for 1 tab${measured(session.renewals10) ? `, ${session.renewals10.realSeconds.toFixed(0)} s for 10` : ""}.`,
+  );
+}
+const m = session.memory;
+if (measured(m)) {
+  lines.push(
+    "5. **Memory**: one tab, same set-up as 4, a mouse move every simulated minute and `authClient.fetch(\"/api/me\")`",
+    `   every fifth (${Object.entries(m.apiStatuses).map(([k, v]) => `${v} × ${k}`).join(", ")}); ${m.renewals} renewals in the 24 h.`,
+    "   Read after `HeapProfiler.collectGarbage`: `Runtime.getHeapUsage` (the whole page's JS heap) and the",
+    "   byte length of the module's `WebAssembly.Memory` (`init()` returns the instantiated exports).",
+    `   Exact bytes: wasm ${m.before.wasmBytes} → ${m.after.wasmBytes}; JS heap ${m.before.jsHeapBytes} → ${m.after.jsHeapBytes}. End state: ${m.state}.`,
+  );
+}
+lines.push("");
+
+if (measured(wasm) && wasm.top) {
+  lines.push(
+    "## Where the wasm bytes go",
+    "",
+    `\`twiggy top\` of the same release artifact through wasm-bindgen and \`wasm-opt -Oz -g\` (names kept;`,
+    `${wasm.codeBytes} bytes without the name section, against pkg/'s ${size.authpulse?.files?.[0]?.raw ?? "?"}). Shares of the uncompressed module.`,
+    "",
+    "| Group | Bytes | Share |",
+    "|---|---:|---:|",
+    ...wasm.groups.filter((g) => g.bytes > 0).map((g) => `| ${g.name} | ${g.bytes} | ${(g.share * 100).toFixed(1)} % |`),
+    "",
+    "Largest items:",
+    "",
+    "| Item | Bytes | Share |",
+    "|---|---:|---:|",
+    ...wasm.top.map((i) => `| \`${escape(i.name)}\` | ${i.bytes} | ${(i.share * 100).toFixed(1)} % |`),
+    "",
+  );
+} else {
+  lines.push("## Where the wasm bytes go", "", notMeasured(wasm, wasm.failed), "");
+}
+process.stdout.write(lines.join("\n"));

@@ -1,0 +1,229 @@
+// Parts 4 and 5, in headless Chromium against the reference server (--test-controls), with
+// Playwright's fake clock and the server's clock kept in step:
+//   renewals  8 simulated hours of active use, 5-minute tokens: 1 tab vs 10 tabs
+//   memory    wasm linear memory and JS heap before/after 24 simulated hours
+// Usage: node bench/session.mjs SERVER_BINARY OUT.json
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { BENCH_HTML, launch, reason, sdkReadiness } from "./lib.mjs";
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const [serverBinary, outFile] = process.argv.slice(2);
+const TOKEN_SECS = 300;
+const RENEW_MARGIN_MS = 60_000; // the contract's default: min(60 s, lifetime / 4)
+const STEP_MS = 60_000; // one simulated minute per step, with input in every step
+const HOUR_MS = 3_600_000;
+
+const result = {};
+
+async function startServer() {
+  const child = spawn(
+    serverBinary,
+    [
+      "--port", "0",
+      "--db", ":memory:",
+      "--test-controls",
+      "--www", join(root, "www"),
+      "--pkg", join(root, "pkg"),
+      "--access-token-secs", String(TOKEN_SECS),
+      "--idle-timeout-secs", "900",
+      // Long enough for the 24-hour memory run: the absolute cap is not what is measured.
+      "--session-lifetime-secs", String(26 * 3600),
+      "--refresh-token-secs", String(26 * 3600),
+    ],
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "warn" } },
+  );
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr = (stderr + d).slice(-2000)));
+  const lines = createInterface({ input: child.stdout });
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 60_000);
+    child.on("exit", (code) => reject(new Error(`server exited (${code}): ${stderr.trim().split("\n").pop()}`)));
+    lines.on("line", (line) => {
+      const match = /^listening on (http:\/\/\S+)/.exec(line);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+  });
+  const call = async (method, path, body) => {
+    const res = await fetch(url + path, {
+      method,
+      headers: body ? { "Content-Type": "application/json" } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status}`);
+    return res.status === 204 ? null : res.json();
+  };
+  return { url, call, stop: () => child.kill("SIGTERM") };
+}
+
+/**
+ * A browser context on the server's origin with the fake clock installed before any page, and
+ * `tabs` pages, each with a client started through the session cookie of one sign-in.
+ */
+async function openTabs(browser, server, tabs, withClient = true) {
+  const context = await browser.newContext();
+  // The bench page is served by Playwright on the server's origin; the package comes from the
+  // server's /pkg/.
+  await context.route("**/bench.html", (route) => route.fulfill({ contentType: "text/html", body: BENCH_HTML }));
+  const start = Math.ceil(Date.now() / HOUR_MS) * HOUR_MS;
+  await server.call("POST", "/test/clock", { nowMs: start, frozen: false });
+  await context.clock.install({ time: start });
+  const pages = [];
+  for (let i = 0; i < tabs; i++) {
+    const page = await context.newPage();
+    await page.goto(`${server.url}/bench.html`);
+    pages.push(page);
+  }
+  const login = await pages[0].evaluate(async () => {
+    const res = await fetch("/auth/login", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ username: "alice", password: "alice" }),
+    });
+    return res.status;
+  });
+  if (login !== 200) throw new Error(`sign-in answered ${login}`);
+  for (const page of withClient ? pages : []) {
+    const signedIn = await page.evaluate(async () => {
+      const { createAuthClient } = await import("/pkg/index.js");
+      window.auth = await createAuthClient({ renewUrl: "/auth/renew" });
+      window.renewed = 0;
+      window.expired = [];
+      window.auth.on("renewed", () => window.renewed++);
+      window.auth.on("expired", ({ reason }) => window.expired.push(reason));
+      return window.auth.start();
+    });
+    if (signedIn !== true) throw new Error(`start() resolved to ${signedIn}`);
+  }
+  return { context, pages };
+}
+
+/**
+ * Simulated use: each step every tab gets a real mouse move, then the clocks jump one minute
+ * (the server's first, so a renewal fired by the jump meets a server already at that time).
+ * `everyStep` runs after each jump.
+ */
+async function simulate(server, context, pages, durationMs, everyStep) {
+  const steps = Math.round(durationMs / STEP_MS);
+  for (let step = 0; step < steps; step++) {
+    await Promise.all(pages.map((page, i) => page.mouse.move(50 + ((step + i) % 200), 50 + (step % 3))));
+    const pageNow = await pages[0].evaluate(() => Date.now());
+    await server.call("POST", "/test/clock", { nowMs: pageNow + STEP_MS, frozen: false });
+    await context.clock.fastForward(STEP_MS);
+    if (everyStep) await everyStep(step);
+  }
+  // Renewals started by the last jump finish in real time.
+  await pages[0].waitForTimeout(500);
+}
+
+async function resetCounts(server, pages) {
+  await server.call("POST", "/test/log/clear");
+  await Promise.all(pages.map((page) => page.evaluate(() => (window.renewed = 0))));
+}
+
+async function tabState(pages) {
+  return Promise.all(
+    pages.map((page) => page.evaluate(() => ({ state: window.auth.state, renewed: window.renewed, expired: window.expired }))),
+  );
+}
+
+async function renewals(browser, server, tabs) {
+  const { context, pages } = await openTabs(browser, server, tabs);
+  await resetCounts(server, pages);
+  const t0 = Date.now();
+  await simulate(server, context, pages, 8 * HOUR_MS);
+  const log = await server.call("GET", "/test/log");
+  const states = await tabState(pages);
+  await context.close();
+  return {
+    tabs,
+    simulatedHours: 8,
+    renewals: log.renewals.total,
+    ok: log.renewals.ok,
+    rejected: log.renewals.rejected,
+    failed: log.renewals.failed,
+    perTab: states.map((s) => s.renewed),
+    states: [...new Set(states.map((s) => s.state))],
+    expired: states.flatMap((s) => s.expired),
+    realSeconds: (Date.now() - t0) / 1000,
+  };
+}
+
+/**
+ * With `withClient` false, the same page, clock, input and requests (bare `fetch`) without an
+ * authpulse client: what the page's heap does on its own (the fake clock, the protocol).
+ */
+async function memory(browser, server, withClient = true) {
+  const { context, pages } = await openTabs(browser, server, 1, withClient);
+  const [page] = pages;
+  const cdp = await context.newCDPSession(page);
+  const measure = async () => {
+    await cdp.send("HeapProfiler.collectGarbage");
+    const { usedSize } = await cdp.send("Runtime.getHeapUsage");
+    // `init()` returns the instantiated module's exports once loaded, memory among them.
+    const wasmBytes = withClient
+      ? await page.evaluate(async () => (await (await import("/pkg/index.js")).init()).memory.buffer.byteLength)
+      : 0;
+    return { jsHeapBytes: usedSize, wasmBytes };
+  };
+  // "Before" is after one simulated hour, so that first-use allocations are not counted as growth.
+  const statuses = {};
+  const fetchEvery = async (step) => {
+    if (step % 5) return;
+    const status = await page.evaluate(async () => (await (window.auth ?? window).fetch("/api/me")).status);
+    statuses[status] = (statuses[status] ?? 0) + 1;
+  };
+  await simulate(server, context, pages, HOUR_MS, fetchEvery);
+  const before = await measure();
+  await resetCounts(server, pages);
+  await simulate(server, context, pages, 24 * HOUR_MS, fetchEvery);
+  const after = await measure();
+  const log = await server.call("GET", "/test/log");
+  const [state] = withClient ? await tabState(pages) : [{ state: "no client" }];
+  await context.close();
+  return { simulatedHours: 24, before, after, renewals: log.renewals.total, apiStatuses: statuses, state: state.state };
+}
+
+let server;
+const browser = await launch();
+try {
+  server = await startServer();
+  const probe = await browser.newPage();
+  await probe.goto(`${server.url}/pkg/index.js`);
+  const notReady = await sdkReadiness(probe);
+  await probe.close();
+  const only = process.env.BENCH_ONLY?.split(",");
+  for (const [name, run] of [
+    ["renewals1", () => renewals(browser, server, 1)],
+    ["renewals10", () => renewals(browser, server, 10)],
+    ["memory", () => memory(browser, server)],
+    ["memoryBaseline", () => memory(browser, server, false)],
+  ]) {
+    if (only && !only.includes(name)) continue;
+    if (notReady) {
+      result[name] = { notMeasured: notReady };
+      continue;
+    }
+    const t0 = Date.now();
+    try {
+      await server.call("POST", "/test/reset");
+      result[name] = await run();
+    } catch (error) {
+      result[name] = { notMeasured: reason(error) };
+    }
+    console.error(`session: ${name} in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify(result[name]).slice(0, 400)}`);
+  }
+  result.expectedRenewals = Math.ceil((8 * HOUR_MS) / (TOKEN_SECS * 1000 - RENEW_MARGIN_MS));
+} catch (error) {
+  for (const name of ["renewals1", "renewals10", "memory", "memoryBaseline"]) result[name] ??= { notMeasured: reason(error) };
+} finally {
+  server?.stop();
+  await browser.close();
+}
+writeFileSync(outFile, JSON.stringify(result, null, 2));
