@@ -1,9 +1,11 @@
-// End-to-end tests: the built pkg/ in Debian's Chromium (browser downloads do not work here).
+// End-to-end tests: the built pkg/ in Debian's Chromium (browser downloads do not work here),
+// against the reference server (built once by the global setup, one process per test).
 import { defineConfig } from "@playwright/test";
 
 export default defineConfig({
   testDir: "tests/e2e",
   testMatch: /.*\.spec\.mjs/,
+  globalSetup: "./tests/e2e/global-setup.mjs",
   fullyParallel: false,
   workers: 1,
   retries: 0,
