@@ -157,10 +157,11 @@ const NOT_AUTH = "n/a: not an auth client";
     "—",
     "no growth",
   ]);
+  const b = session.memoryBaseline;
   row([
     "   JS heap used (after GC), same page",
     ok ? `**${kb(m.before.jsHeapBytes)} → ${kb(m.after.jsHeapBytes)}**` : notMeasured(m, session.failed),
-    "—",
+    measured(b) ? `same page, no client: ${kb(b.before.jsHeapBytes)} → ${kb(b.after.jsHeapBytes)}` : "—",
     "not measured",
     "not measured",
     "not measured",
@@ -209,7 +210,8 @@ if (size.authpulse?.gzip) {
 const f = overhead.fetchLocalhost;
 if (measured(f)) {
   lines.push(
-    `2. **fetch**: (a) ${f.calls} sequential calls per arm and round, ${f.rounds} rounds, arm order rotated each round,`,
+    `2. **fetch**: (a) ${f.calls} sequential calls per arm and round, ${f.rounds} rounds; the three arms take turns every`,
+    `   ${f.block} calls in a rotating order, so other processes' bursts fall on all of them alike;`,
     `   \`GET /ping\` on a Node server on 127.0.0.1 (body read each time); token cached with \`setSession\`.`,
     `   Ratios per round: ${f.ratios.map((r) => r.toFixed(3)).join(", ")}; median per call: fetch ${us(f.bareUs, 1)},`,
     `   authClient.fetch ${us(f.sdkUs, 1)}, a hand-built \`Request\` with the same header ${us(f.headerUs, 1)}`,
@@ -260,6 +262,8 @@ if (measured(m)) {
     "   Read after `HeapProfiler.collectGarbage`: `Runtime.getHeapUsage` (the whole page's JS heap) and the",
     "   byte length of the module's `WebAssembly.Memory` (`init()` returns the instantiated exports).",
     `   Exact bytes: wasm ${m.before.wasmBytes} → ${m.after.wasmBytes}; JS heap ${m.before.jsHeapBytes} → ${m.after.jsHeapBytes}. End state: ${m.state}.`,
+    "   The baseline column is the same run without a client (bare `fetch`, same clock and input): the",
+    "   heap growth the page, the fake clock and the protocol cause on their own.",
   );
 }
 lines.push("");
@@ -274,6 +278,11 @@ if (measured(wasm) && wasm.top) {
     "| Group | Bytes | Share |",
     "|---|---:|---:|",
     ...wasm.groups.filter((g) => g.bytes > 0).map((g) => `| ${g.name} | ${g.bytes} | ${(g.share * 100).toFixed(1)} % |`),
+    "",
+    "Nothing in src/ was changed by the benchmark; these are pointers for the size goal: the largest",
+    "single items are `authclient_new`, the export behind `new AuthClient(options)` with whatever",
+    "wasm-opt inlined into it, the general-purpose allocator (dlmalloc), and formatting and panic",
+    "machinery that `panic = \"abort\"` alone does not remove (`<char as Debug>::fmt`, `slice_error_fail`).",
     "",
     "Largest items:",
     "",
