@@ -300,7 +300,7 @@ export const test = base.extend({
   app: async ({ page, server }, use, testInfo) => {
     const app = new App(page, server);
     const missing = await app.open();
-    testInfo.fixme(missing.length > 0, `the SDK (issue 3) lacks: ${missing.join(", ")}`);
+    expect(missing, "pkg/ loads and has the contract's API").toEqual([]);
     await use(app);
     if (testInfo.status !== testInfo.expectedStatus) {
       const trace = await app.trace();
