@@ -1,29 +1,7 @@
 // The built npm package loads in Chromium as an app would import it: `index.js`, the
 // wasm-bindgen glue and the .wasm, served over http with the wasm MIME type.
 import { test, expect } from "@playwright/test";
-import { readFile } from "node:fs/promises";
-import { extname, join, normalize } from "node:path";
-
-const ORIGIN = "http://app.authpulse.test";
-const TYPES = { ".js": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
-
-async function servePackage(page) {
-  await page.route(`${ORIGIN}/**`, async (route) => {
-    const path = new URL(route.request().url()).pathname;
-    if (path === "/") {
-      return route.fulfill({ contentType: "text/html", body: "<!doctype html><title>pkg</title>" });
-    }
-    const file = normalize(join("pkg", path.replace(/^\/pkg\//, "")));
-    if (!file.startsWith("pkg")) return route.fulfill({ status: 404 });
-    try {
-      const body = await readFile(file);
-      return route.fulfill({ contentType: TYPES[extname(file)] ?? "application/octet-stream", body });
-    } catch {
-      return route.fulfill({ status: 404, body: "not found" });
-    }
-  });
-  await page.goto(`${ORIGIN}/`);
-}
+import { servePackage } from "./support/serve-package.mjs";
 
 test("the built package loads and builds a client through createAuthClient", async ({ page }) => {
   const errors = [];
