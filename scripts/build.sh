@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
-wasm-pack build --release --target web --out-dir pkg --out-name authpulse 1>&2
+wasm-pack build --release --target web --out-dir pkg --out-name authpulse -- --features bundle 1>&2
 node scripts/package.mjs

@@ -10,15 +10,30 @@
 //! ```
 //!
 //! The crate is a pure, sans-IO [`core`] that makes every decision with time as an input, and on
-//! `wasm32` thin browser adapters plus the `#[wasm_bindgen]` facade that is the JavaScript API.
+//! `wasm32` the `#[wasm_bindgen]` [`Engine`](engine::Engine) through which the package's
+//! JavaScript adapters (`js/index.js`: listeners, one timer, `fetch`, events) drive it.
 //! The public contract is `docs/CONTRACT.md`.
 #![deny(missing_docs, missing_debug_implementations)]
+// The shipped module is no_std (see `bundle` below); the core is written against `alloc` so that
+// it compiles either way.
+#![cfg_attr(feature = "bundle", no_std)]
 
-#[cfg(target_arch = "wasm32")]
-mod client;
+extern crate alloc;
+
 pub mod core;
 #[cfg(target_arch = "wasm32")]
-mod web;
+pub mod engine;
 
-#[cfg(target_arch = "wasm32")]
-pub use client::AuthClient;
+/// What only the shipped module has: std's allocator and panic machinery pull in `core::fmt`
+/// and dlmalloc, half the module's size; here a panic (a bug: nothing that input controls
+/// panics) traps, and talc allocates.
+#[cfg(all(feature = "bundle", target_arch = "wasm32"))]
+mod bundle {
+    #[global_allocator]
+    static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
+    #[panic_handler]
+    fn panic(_: &::core::panic::PanicInfo<'_>) -> ! {
+        ::core::arch::wasm32::unreachable()
+    }
+}

@@ -1,4 +1,7 @@
 //! Validated configuration. Every error names the JavaScript option it is about.
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
 
 use super::idle::{IdlePolicy, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_WARN_BEFORE_IDLE_MS};
 use super::origin::AllowedOrigins;

@@ -3,6 +3,9 @@
 //! Parsing URLs is the browser's job (`URL` resolves relative, protocol-relative and userinfo
 //! URLs exactly as `fetch` will); this module decides on the parts the browser hands back.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 /// The serialized origins (`https://api.example.com`, `http://localhost:8080`) that may receive
 /// the token. Nothing else ever does.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

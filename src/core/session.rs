@@ -4,7 +4,8 @@
 //! then drains [`Session::poll_command`] and arms one timer for [`Session::poll_timeout`]. Nothing
 //! here reads a clock, sleeps or performs IO, so hours of use are simulated in microseconds.
 
-use std::collections::VecDeque;
+use alloc::collections::VecDeque;
+use alloc::string::String;
 
 use super::options::Config;
 use super::renewal::{Backoff, RENEW_TIMEOUT_MS};
@@ -167,6 +168,21 @@ pub enum RenewalOutcome {
     Status(u16),
     /// The request failed before a response.
     Network,
+}
+
+impl RenewalOutcome {
+    /// What a renew endpoint's answer means (contract sections 2 and 3): 2xx with a token
+    /// response; 401, or 400 with `error=invalid_grant`, means the session is gone; anything
+    /// else is a transient failure. `body` is the parsed JSON body, if it was an object.
+    pub fn from_answer(status: u16, body: Option<TokenResponse>, error: Option<&str>) -> Self {
+        match (status, body) {
+            (200..=299, Some(body)) => RenewalOutcome::Token(body),
+            (200..=299, None) => RenewalOutcome::NotJson,
+            (401, _) => RenewalOutcome::Rejected,
+            (400, _) if error == Some("invalid_grant") => RenewalOutcome::Rejected,
+            (status, _) => RenewalOutcome::Status(status),
+        }
+    }
 }
 
 /// What a caller that wants to send a request gets.
@@ -644,6 +660,27 @@ mod tests {
                 _ => None,
             })
             .expect("a renew command")
+    }
+
+    #[test]
+    fn renew_answers_map_to_outcomes() {
+        let body = || Some(token(60.0));
+        assert_eq!(
+            RenewalOutcome::from_answer(200, body(), None),
+            RenewalOutcome::Token(token(60.0))
+        );
+        assert_eq!(RenewalOutcome::from_answer(200, None, None), RenewalOutcome::NotJson);
+        assert_eq!(RenewalOutcome::from_answer(401, None, None), RenewalOutcome::Rejected);
+        assert_eq!(
+            RenewalOutcome::from_answer(400, None, Some("invalid_grant")),
+            RenewalOutcome::Rejected
+        );
+        assert_eq!(
+            RenewalOutcome::from_answer(400, None, Some("invalid_request")),
+            RenewalOutcome::Status(400)
+        );
+        assert_eq!(RenewalOutcome::from_answer(503, body(), None), RenewalOutcome::Status(503));
+        assert_eq!(RenewalOutcome::from_answer(403, None, None), RenewalOutcome::Status(403));
     }
 
     #[test]

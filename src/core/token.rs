@@ -1,6 +1,7 @@
 //! Token responses (RFC 6749 section 5.1) and the lifetimes derived from them.
 
 use super::time::{Instant, SECOND_MS};
+use alloc::string::String;
 use serde::Deserialize;
 
 /// A token is not handed out within this margin of its expiry: it could expire in flight.

@@ -1,0 +1,95 @@
+// Types of the authpulse package: the API of docs/CONTRACT.md section 1.
+import init from "./authpulse.js";
+export { init };
+
+/** Options of `new AuthClient(options)` and `createAuthClient(options)`. */
+export interface AuthClientOptions {
+  /** Session strategy (default): POSTed with the auth-session cookie. Default "/auth/renew". */
+  renewUrl?: string;
+  /** Refresh-token strategy: the OAuth 2.0 token endpoint (needs `clientId`). */
+  tokenEndpoint?: string;
+  /** Refresh-token strategy: the public client's id. */
+  clientId?: string;
+  /** Refresh-token strategy: where refresh tokens are revoked on teardown (RFC 7009). */
+  revokeUrl?: string | null;
+  /** Real-user inactivity before teardown, in ms. Default 15 minutes. */
+  idleTimeoutMs?: number;
+  /** 'idlewarning' this long before an idle teardown, in ms; 0 turns it off. Default 60 s. */
+  warnBeforeIdleMs?: number;
+  /** Proactive renewal margin, in ms. Default min(60 s, token lifetime / 4). */
+  renewBeforeExpiryMs?: number | null;
+  /** Absolute cap from sign-in, in ms, whatever the activity. */
+  maxSessionMs?: number | null;
+  /** The only origins that ever receive the bearer token. Default: the page's origin. */
+  allowedOrigins?: string[];
+  /** Share activity, tokens and sign-out between same-origin tabs. Default true. */
+  crossTab?: boolean;
+  /** POSTed (keepalive) on teardown to end the server session. */
+  logoutUrl?: string | null;
+}
+
+/** An OAuth 2.0 token response (RFC 6749 section 5.1), as `setSession` takes it. */
+export interface TokenResponse {
+  access_token: string;
+  /** Lifetime in seconds from receipt. */
+  expires_in: number;
+  token_type?: string;
+  refresh_token?: string;
+}
+
+/** What `state` reports. */
+export type AuthState = "signedOut" | "active" | "warning" | "expired";
+
+/** Why tokens were torn down. */
+export type ExpiredReason = "idle" | "session" | "maxSession" | "logout" | "remote";
+
+/** The `code` of an `error` event. */
+export type AuthErrorCode = "renew_network_error" | "renew_failed" | "renew_timeout" | "bad_token_response";
+
+/** Every event and the type of its `detail`. */
+export interface AuthEventMap {
+  /** A new access token was stored. */
+  renewed: { expiresAt: number };
+  /** `warnBeforeIdleMs` before an idle teardown. */
+  idlewarning: { expiresAt: number };
+  /** Activity after a warning cancelled it. */
+  active: {};
+  /** Tokens were torn down. */
+  expired: { reason: ExpiredReason };
+  /** A renewal failed for a reason other than a rejected session. */
+  error: { code: AuthErrorCode; message: string; status?: number };
+}
+
+/** An `Error`/`TypeError` thrown or rejected by authpulse, with a stable `code`. */
+export interface AuthError extends Error {
+  code: "invalid_option" | "bad_token_response" | "unknown_event" | "invalid_listener" | "disposed";
+  /** For `invalid_option`: the option's name. */
+  option?: string;
+}
+
+/** Keeps a user signed in while they really use the app; signs them out after real inactivity. */
+export class AuthClient {
+  /** Validates `options` (a `TypeError` names the offending one); call `init()` first. */
+  constructor(options?: AuthClientOptions);
+  /** Resumes through the auth session: one renewal; resolves to `true` if signed in. */
+  start(): Promise<boolean>;
+  /** Signs in with the token response of the app's own login; a malformed one throws. */
+  setSession(tokenResponse: TokenResponse): void;
+  /** `window.fetch` with the bearer token for allowed origins, renewed when needed, and one retry on 401. */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  /** A fresh access token (renewed first if near expiry), or `null` when signed out. */
+  getAccessToken(): Promise<string | null>;
+  /** App-reported activity: counts like a user event. */
+  touch(): void;
+  /** Tears down now (reason `logout`) and ends the server session. */
+  logout(): Promise<void>;
+  /** Calls `listener` with each `event`'s detail; returns the function that unsubscribes it. */
+  on<K extends keyof AuthEventMap>(event: K, listener: (detail: AuthEventMap[K]) => void): () => void;
+  /** Deadlines checked first. */
+  readonly state: AuthState;
+  /** Removes every listener, timer and request of this client and forgets its tokens. */
+  dispose(): void;
+}
+
+/** Loads the wasm module once, then builds a client. */
+export function createAuthClient(options?: AuthClientOptions): Promise<AuthClient>;

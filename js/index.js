@@ -1,0 +1,289 @@
+// authpulse: the browser adapters around the wasm session engine. Every decision — deadlines,
+// renewals, what a 401 means, which origins get the token — is the engine's (src/core); this
+// file only turns browser events, one timer and fetch into its inputs, and its commands into
+// effects. See docs/CONTRACT.md for the API.
+import init, { Engine } from "./authpulse.js";
+
+export { init };
+
+const ACTIVITY = ["keydown", "pointerdown", "pointermove", "wheel", "touchstart"];
+const EVENTS = ["renewed", "idlewarning", "active", "expired", "error"];
+const LISTEN = { capture: true, passive: true };
+const MAX_DELAY_MS = 2 ** 31 - 1;
+// Engine.access / Engine.response / Engine.poll results.
+const READY = 0, WAIT = 1, RETRY = 1;
+const RENEW = 1, CANCEL_RENEWAL = 2, EMIT = 3, END_SERVER_SESSION = 4;
+
+const codedError = (Kind, code, message) => Object.assign(new Kind(`authpulse: ${message}`), { code });
+
+// `allowedOrigins` entries through the browser's URL parser; the engine decides what is valid.
+const parseOrigin = (text) => {
+  try {
+    const url = new URL(text);
+    const more = url.pathname !== "/" || url.search !== "" || url.hash !== "" ||
+      url.username !== "" || url.password !== "" || /[?#]/.test(text);
+    return { protocol: url.protocol, origin: url.origin, more };
+  } catch {
+    return null;
+  }
+};
+
+export class AuthClient {
+  #engine;
+  #page = globalThis;
+  #listeners = new Map(EVENTS.map((name) => [name, new Set()]));
+  #pending = 0; // a trusted event's time, not yet reported (below the engine's threshold)
+  #threshold = 0;
+  #timer = 0;
+  #timerAt = -1;
+  #renewal = null; // { id, controller }
+  #settled = null; // { promise, resolve }: callers waiting for the renewal in flight
+  #onActivity;
+  #onShow;
+  #disposed = false;
+
+  constructor(options) {
+    let given = options;
+    if (Array.isArray(options?.allowedOrigins)) {
+      const allowedOrigins = options.allowedOrigins.map((o) => (typeof o === "string" ? parseOrigin(o) : null));
+      given = { ...options, allowedOrigins };
+    }
+    this.#engine = new Engine(given, globalThis.location?.origin ?? "null");
+    this.#onActivity = (event) => {
+      if (!event.isTrusted) return;
+      const now = Date.now();
+      if (now < this.#threshold) this.#pending = now;
+      else this.#input((engine) => engine.activity(now));
+    };
+    // Deadlines first, so that coming back after the deadline never revives the session;
+    // then a page the user made visible counts as activity.
+    this.#onShow = (event) => {
+      const visible = event.type === "visibilitychange" && event.isTrusted && document.visibilityState === "visible";
+      this.#input((engine, now) => {
+        engine.timeout(now);
+        if (visible) engine.activity(now);
+      });
+    };
+    for (const type of ACTIVITY) addEventListener(type, this.#onActivity, LISTEN);
+    document.addEventListener("visibilitychange", this.#onShow, LISTEN);
+    addEventListener("focus", this.#onShow, LISTEN);
+    addEventListener("pageshow", this.#onShow, LISTEN);
+  }
+
+  /** Resumes through the auth session; resolves to true if signed in. */
+  async start() {
+    this.#live();
+    this.#input((engine, now) => engine.resume(now));
+    while (this.#engine.inFlight) await this.#renewalSettled();
+    return this.state === "active" || this.state === "warning";
+  }
+
+  /** Stores the app's own token response ({ access_token, expires_in, refresh_token? }). */
+  setSession(tokenResponse) {
+    this.#live();
+    this.#input((engine, now) => engine.signIn(now, tokenResponse));
+  }
+
+  /** `window.fetch` with the bearer token for allowed origins, renewing and retrying once on 401. */
+  async fetch(input, init) {
+    this.#live();
+    let request = new Request(input, init);
+    const url = new URL(request.url);
+    if (!this.#engine.allows(url.protocol, url.origin) || request.headers.has("authorization")) {
+      return this.#page.fetch(request);
+    }
+    const replayable = !(init?.body instanceof ReadableStream);
+    const spare = replayable ? request.clone() : null;
+    const first = await this.#token();
+    if (!first) return this.#page.fetch(request);
+    const response = await this.#page.fetch(withToken(request, first.token));
+    const decision = this.#input((engine) =>
+      engine.response(response.status, response.headers.get("www-authenticate"), first.generation, false, replayable));
+    if (decision !== RETRY) return response;
+    const second = await this.#token();
+    if (!second) return response; // signed out meanwhile: the original 401
+    const retried = await this.#page.fetch(withToken(spare, second.token));
+    this.#input((engine) =>
+      engine.response(retried.status, retried.headers.get("www-authenticate"), second.generation, true, false));
+    return retried;
+  }
+
+  /** A fresh access token, or null when signed out. */
+  async getAccessToken() {
+    this.#live();
+    return (await this.#token())?.token ?? null;
+  }
+
+  /** App-reported activity: counts like a user event. */
+  touch() {
+    if (!this.#disposed) this.#input((engine, now) => engine.activity(now));
+  }
+
+  /** Tears down now, reason "logout", and ends the server session. */
+  async logout() {
+    this.#live();
+    this.#input((engine, now) => engine.logout(now));
+  }
+
+  /** Calls `listener(detail)` on each `event`; returns the function that unsubscribes it. */
+  on(event, listener) {
+    this.#live();
+    const set = this.#listeners.get(event);
+    if (!set) throw codedError(TypeError, "unknown_event", `unknown event "${event}"; one of ${EVENTS.join(", ")}`);
+    if (typeof listener !== "function") throw codedError(TypeError, "invalid_listener", "a listener must be a function");
+    const entry = (detail) => listener(detail);
+    set.add(entry);
+    return () => void set.delete(entry);
+  }
+
+  /** "signedOut" | "active" | "warning" | "expired", with the deadlines checked first. */
+  get state() {
+    if (this.#disposed) return "signedOut";
+    this.#input((engine, now) => engine.timeout(now));
+    return this.#engine.phase;
+  }
+
+  /** Removes every listener, the timer and any renewal in flight; drops the tokens. */
+  dispose() {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const type of ACTIVITY) removeEventListener(type, this.#onActivity, LISTEN);
+    document.removeEventListener("visibilitychange", this.#onShow, LISTEN);
+    removeEventListener("focus", this.#onShow, LISTEN);
+    removeEventListener("pageshow", this.#onShow, LISTEN);
+    clearTimeout(this.#timer);
+    this.#renewal?.controller.abort();
+    this.#listeners.forEach((set) => set.clear());
+    this.#engine.free();
+    this.#settled?.resolve();
+  }
+
+  #live() {
+    if (this.#disposed) throw codedError(Error, "disposed", "this AuthClient was disposed");
+  }
+
+  // Every input goes through here: recorded activity first (the engine sees events in time
+  // order), then the input, then its commands, the timer and the waiting callers.
+  #input(step) {
+    const engine = this.#engine;
+    const now = Date.now();
+    if (this.#pending) {
+      engine.activity(this.#pending);
+      this.#pending = 0;
+    }
+    const result = step(engine, now);
+    this.#drive();
+    return result;
+  }
+
+  #drive() {
+    const engine = this.#engine;
+    const events = [];
+    for (let kind; (kind = engine.poll()) !== 0;) {
+      if (kind === RENEW) this.#renew(engine.renewalId, engine.idleMs, engine.refreshToken);
+      else if (kind === CANCEL_RENEWAL) this.#cancelRenewal(engine.renewalId);
+      else if (kind === EMIT) events.push([engine.eventName, engine.eventDetail]);
+      else if (kind === END_SERVER_SESSION) this.#endServerSession(engine.refreshToken);
+    }
+    this.#threshold = engine.threshold();
+    const at = engine.deadline();
+    if (at !== this.#timerAt) {
+      clearTimeout(this.#timer);
+      this.#timerAt = at;
+      if (at >= 0) {
+        const delay = Math.min(Math.max(at - Date.now(), 0), MAX_DELAY_MS);
+        this.#timer = setTimeout(() => {
+          this.#timerAt = -1;
+          this.#input((engine, now) => engine.timeout(now));
+        }, delay);
+      }
+    }
+    if (!engine.inFlight && this.#settled) {
+      this.#settled.resolve();
+      this.#settled = null;
+    }
+    // After the engine is consistent: a listener may call back into the client.
+    for (const [name, detail] of events) this.#emit(name, detail);
+  }
+
+  #emit(name, detail) {
+    for (const listener of this.#listeners.get(name) ?? []) {
+      try {
+        listener(detail);
+      } catch (error) {
+        console.error("authpulse: an event listener threw", error);
+      }
+    }
+  }
+
+  #renewalSettled() {
+    if (!this.#settled) {
+      let resolve;
+      const promise = new Promise((r) => (resolve = r));
+      this.#settled = { promise, resolve };
+    }
+    return this.#settled.promise;
+  }
+
+  // A token for one request, waiting for (or starting) the shared renewal when needed.
+  async #token() {
+    for (;;) {
+      const access = this.#input((engine, now) => engine.access(now));
+      if (access === READY) return { token: this.#engine.token, generation: this.#engine.generation };
+      if (access !== WAIT) return null;
+      await this.#renewalSettled();
+      this.#live();
+    }
+  }
+
+  async #renew(id, idleMs, refreshToken) {
+    const [url, clientId] = this.#engine.endpoints;
+    const controller = new AbortController();
+    this.#renewal = { id, controller };
+    const init = { method: "POST", credentials: "include", signal: controller.signal };
+    if (clientId === null) {
+      init.headers = { "X-Requested-With": "authpulse", "Content-Type": "application/json" };
+      init.body = JSON.stringify({ idleMs });
+    } else {
+      init.body = new URLSearchParams({ grant_type: "refresh_token", refresh_token: refreshToken ?? "", client_id: clientId });
+    }
+    let response, body;
+    try {
+      response = await this.#page.fetch(url, init);
+      body = await response.json().catch(() => undefined);
+    } catch {
+      if (!this.#disposed && !controller.signal.aborted) this.#input((engine, now) => engine.renewalFailed(now, id));
+      return;
+    }
+    if (!this.#disposed) this.#input((engine, now) => engine.renewalAnswered(now, id, response.status, body));
+  }
+
+  #cancelRenewal(id) {
+    if (this.#renewal?.id === id) {
+      this.#renewal.controller.abort();
+      this.#renewal = null;
+    }
+  }
+
+  // Best effort, and it must survive the page unloading: keepalive, no answer awaited.
+  #endServerSession(refreshToken) {
+    const [, clientId, revokeUrl, logoutUrl] = this.#engine.endpoints;
+    const send = (url, init) => this.#page.fetch(url, { method: "POST", credentials: "include", keepalive: true, ...init }).catch(() => {});
+    if (logoutUrl !== null) send(logoutUrl, { headers: { "X-Requested-With": "authpulse" } });
+    if (revokeUrl !== null && refreshToken != null) {
+      send(revokeUrl, { body: new URLSearchParams({ token: refreshToken, token_type_hint: "refresh_token", client_id: clientId }) });
+    }
+  }
+}
+
+function withToken(request, token) {
+  const headers = new Headers(request.headers);
+  headers.set("Authorization", `Bearer ${token}`);
+  return new Request(request, { headers });
+}
+
+/** Loads the wasm module once, then builds a client. */
+export async function createAuthClient(options) {
+  await init();
+  return new AuthClient(options);
+}

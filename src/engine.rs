@@ -1,0 +1,399 @@
+//! `Engine`: the session core behind a `#[wasm_bindgen]` boundary, for the JavaScript adapters
+//! of the package (`js/index.js`).
+//!
+//! The split is about size and the hot path. Every browser API called from Rust costs a
+//! generated JavaScript shim, and Rust futures bring an executor: written that way the package
+//! weighed 48 KB gzipped. Here the module imports almost nothing from the browser: the
+//! adapters (listeners, the timer, `fetch`, events) are a few lines of JavaScript that feed
+//! this engine timestamps and answers, and carry out the commands it hands back. Every
+//! decision — options, deadlines, renewals, what a 401 means, which origins get the token,
+//! what a token response is worth — stays in [`crate::core`].
+//!
+//! Nothing here panics on input: values of the wrong type are reported, never unwrapped.
+
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::core::options::{ParsedOrigin, ParsedUrl, Raw, OPTION_NAMES};
+use crate::core::{
+    Command, Config, Event, Instant, RawOptions, RenewalId, RenewalOutcome, ResponseInfo,
+    RetryDecision, Session, TokenAccess, TokenResponse,
+};
+
+/// The session core as the JavaScript adapters drive it. Not part of the public API: apps use
+/// `AuthClient`.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Engine {
+    session: Session,
+    /// The command `poll` took last, read through the getters below.
+    command: Option<Command>,
+    /// The token `access` found last.
+    token: String,
+    generation: u64,
+}
+
+/// `access` results.
+const READY: u8 = 0;
+const WAIT: u8 = 1;
+const UNAVAILABLE: u8 = 2;
+
+/// `poll` results.
+const NONE: u8 = 0;
+const RENEW: u8 = 1;
+const CANCEL_RENEWAL: u8 = 2;
+const EMIT: u8 = 3;
+const END_SERVER_SESSION: u8 = 4;
+
+#[wasm_bindgen]
+impl Engine {
+    /// Validates `options` (with `allowedOrigins` entries already parsed by the browser's URL
+    /// parser into `{protocol, origin, more}` or `null`); throws a `TypeError` naming the option.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue, page_origin: &str) -> Result<Engine, JsValue> {
+        let raw = if options.is_undefined() || options.is_null() {
+            RawOptions::default()
+        } else if options.is_object() && !Array::is_array(&options) {
+            read_options(&options)
+        } else {
+            return Err(type_error(
+                "invalid_option",
+                "authpulse: options must be an object like { renewUrl: \"/auth/renew\" }",
+            ));
+        };
+        let config = Config::from_raw(raw, page_origin).map_err(|error| {
+            let exception = type_error("invalid_option", &error.message());
+            set(&exception, "option", &JsValue::from_str(&error.option));
+            exception
+        })?;
+        Ok(Engine {
+            session: Session::new(config),
+            command: None,
+            token: String::new(),
+            generation: 0,
+        })
+    }
+
+    /// Real user activity at `at` (ms since the epoch).
+    pub fn activity(&mut self, at: f64) {
+        self.session.handle_activity(Instant::from_js_millis(at));
+    }
+
+    /// Time passed: the timer fired, or the page came back.
+    pub fn timeout(&mut self, now: f64) {
+        self.session.handle_timeout(Instant::from_js_millis(now));
+    }
+
+    /// `setSession(response)`; throws a `TypeError` with code `bad_token_response`.
+    #[wasm_bindgen(js_name = signIn)]
+    pub fn sign_in(&mut self, now: f64, response: JsValue) -> Result<(), JsValue> {
+        let response = token_response(&response).unwrap_or_default();
+        self.session
+            .handle_sign_in(Instant::from_js_millis(now), response)
+            .map_err(|bad| type_error("bad_token_response", bad.message()))
+    }
+
+    /// `start()`: false if a session is already running.
+    pub fn resume(&mut self, now: f64) -> bool {
+        self.session.handle_resume(Instant::from_js_millis(now))
+    }
+
+    /// A caller wants a token: 0 ready (`token`, `generation`), 1 wait for the renewal in
+    /// flight, 2 none to be had.
+    pub fn access(&mut self, now: f64) -> u8 {
+        match self.session.access_token(Instant::from_js_millis(now)) {
+            TokenAccess::Ready { token, generation } => {
+                if self.token != token {
+                    self.token = token.to_owned();
+                }
+                self.generation = generation;
+                READY
+            }
+            TokenAccess::Wait => WAIT,
+            TokenAccess::Unavailable => UNAVAILABLE,
+        }
+    }
+
+    /// The token `access` found.
+    #[wasm_bindgen(getter)]
+    pub fn token(&self) -> String {
+        self.token.clone()
+    }
+
+    /// Its generation, to report with the response.
+    #[wasm_bindgen(getter)]
+    pub fn generation(&self) -> f64 {
+        self.generation as f64
+    }
+
+    /// A response to a request sent with the token of `generation`: 0 return it, 1 retry once
+    /// with a fresh token, 2 return it and stop using that token.
+    pub fn response(
+        &mut self,
+        status: u16,
+        www_authenticate: Option<String>,
+        generation: f64,
+        retried: bool,
+        replayable: bool,
+    ) -> u8 {
+        let info = ResponseInfo {
+            status,
+            www_authenticate: www_authenticate.as_deref(),
+            carried_token: true,
+            retried,
+            replayable,
+        };
+        match self.session.handle_response(&info, Some(generation as u64)) {
+            RetryDecision::Return => 0,
+            RetryDecision::Retry => 1,
+            RetryDecision::ReturnAndDropToken => 2,
+        }
+    }
+
+    /// The renew endpoint of renewal `id` answered with `status` and `body` (the parsed JSON,
+    /// or `undefined` if it was not JSON).
+    #[wasm_bindgen(js_name = renewalAnswered)]
+    pub fn renewal_answered(&mut self, now: f64, id: f64, status: u16, body: JsValue) {
+        let error = read(&body, "error", JsValue::as_string);
+        let outcome = RenewalOutcome::from_answer(status, token_response(&body), error.as_deref());
+        self.renewal(now, id, outcome);
+    }
+
+    /// The renewal request `id` failed before a response.
+    #[wasm_bindgen(js_name = renewalFailed)]
+    pub fn renewal_failed(&mut self, now: f64, id: f64) {
+        self.renewal(now, id, RenewalOutcome::Network);
+    }
+
+    /// `logout()`.
+    pub fn logout(&mut self, now: f64) {
+        self.session.handle_logout(Instant::from_js_millis(now));
+    }
+
+    /// Activity at or after this time must be reported at once; earlier events may wait.
+    pub fn threshold(&self) -> f64 {
+        self.session.activity_report_threshold().as_millis() as f64
+    }
+
+    /// When to call `timeout` next, or -1 for never.
+    pub fn deadline(&self) -> f64 {
+        self.session.poll_timeout().map_or(-1.0, |at| at.as_millis() as f64)
+    }
+
+    /// `state`.
+    #[wasm_bindgen(getter)]
+    pub fn phase(&self) -> String {
+        self.session.phase().as_str().into()
+    }
+
+    /// Whether a renewal is in flight (waiting callers are woken when it is not).
+    #[wasm_bindgen(getter, js_name = inFlight)]
+    pub fn in_flight(&self) -> bool {
+        self.session.renewal_in_flight()
+    }
+
+    /// Whether a request to this URL (parts from `URL`) may carry the token (rule 8).
+    pub fn allows(&self, protocol: &str, origin: &str) -> bool {
+        self.session.config().allowed_origins.allows(protocol, origin)
+    }
+
+    /// Where renewals go, and how: `[url, clientId]`, `clientId` null for the session strategy.
+    #[wasm_bindgen(getter)]
+    pub fn endpoints(&self) -> Array {
+        let config = self.session.config();
+        let (renew, client_id, revoke) = match &config.strategy {
+            crate::core::options::Strategy::Session { renew_url } => (renew_url, None, None),
+            crate::core::options::Strategy::RefreshToken {
+                token_endpoint,
+                client_id,
+                revoke_url,
+            } => (token_endpoint, Some(client_id), revoke_url.as_ref()),
+        };
+        let text = |value: Option<&String>| value.map_or(JsValue::NULL, |v| JsValue::from_str(v));
+        Array::of4(
+            &JsValue::from_str(renew),
+            &text(client_id),
+            &text(revoke),
+            &text(config.logout_url.as_ref()),
+        )
+    }
+
+    /// Takes the next command: 0 none, 1 renew, 2 cancel the renewal, 3 emit an event,
+    /// 4 end the server session. Its parts are read with the getters below.
+    pub fn poll(&mut self) -> u8 {
+        self.command = self.session.poll_command();
+        match self.command {
+            None => NONE,
+            Some(Command::Renew { .. }) => RENEW,
+            Some(Command::CancelRenewal(_)) => CANCEL_RENEWAL,
+            Some(Command::Emit(_)) => EMIT,
+            Some(Command::EndServerSession { .. }) => END_SERVER_SESSION,
+        }
+    }
+
+    /// The renewal the command is about.
+    #[wasm_bindgen(getter, js_name = renewalId)]
+    pub fn renewal_id(&self) -> f64 {
+        match self.command {
+            Some(Command::Renew { id, .. } | Command::CancelRenewal(id)) => id.0 as f64,
+            _ => -1.0,
+        }
+    }
+
+    /// For a renewal: milliseconds since the last real activity.
+    #[wasm_bindgen(getter, js_name = idleMs)]
+    pub fn idle_ms(&self) -> f64 {
+        match self.command {
+            Some(Command::Renew { idle_ms, .. }) => idle_ms as f64,
+            _ => 0.0,
+        }
+    }
+
+    /// For a renewal or the end of the session: the refresh token, if any.
+    #[wasm_bindgen(getter, js_name = refreshToken)]
+    pub fn refresh_token(&self) -> Option<String> {
+        match &self.command {
+            Some(
+                Command::Renew { refresh_token, .. } | Command::EndServerSession { refresh_token },
+            ) => refresh_token.clone(),
+            _ => None,
+        }
+    }
+
+    /// For an event: its name.
+    #[wasm_bindgen(getter, js_name = eventName)]
+    pub fn event_name(&self) -> String {
+        let name = match self.command {
+            Some(Command::Emit(Event::Renewed { .. })) => "renewed",
+            Some(Command::Emit(Event::IdleWarning { .. })) => "idlewarning",
+            Some(Command::Emit(Event::Active)) => "active",
+            Some(Command::Emit(Event::Expired { .. })) => "expired",
+            Some(Command::Emit(Event::Error { .. })) => "error",
+            _ => "",
+        };
+        name.into()
+    }
+
+    /// For an event: its `detail`.
+    #[wasm_bindgen(getter, js_name = eventDetail)]
+    pub fn event_detail(&self) -> JsValue {
+        let detail: JsValue = Object::new().into();
+        match self.command {
+            Some(Command::Emit(
+                Event::Renewed { expires_at } | Event::IdleWarning { expires_at },
+            )) => {
+                set(&detail, "expiresAt", &JsValue::from_f64(expires_at.as_millis() as f64));
+            }
+            Some(Command::Emit(Event::Expired { reason })) => {
+                set(&detail, "reason", &JsValue::from_str(reason.as_str()));
+            }
+            Some(Command::Emit(Event::Error { code })) => {
+                set(&detail, "code", &JsValue::from_str(code.code()));
+                set(&detail, "message", &JsValue::from_str(code.message()));
+                if let crate::core::ErrorCode::Status(status) = code {
+                    set(&detail, "status", &JsValue::from_f64(status.into()));
+                }
+            }
+            _ => {}
+        }
+        detail
+    }
+}
+
+impl Engine {
+    fn renewal(&mut self, now: f64, id: f64, outcome: RenewalOutcome) {
+        self.session.handle_renewal(Instant::from_js_millis(now), RenewalId(id as u64), outcome);
+    }
+}
+
+/// A `TypeError` with a stable `code`: callers branch on the code, never on the message.
+fn type_error(code: &str, message: &str) -> JsValue {
+    let error: JsValue = js_sys::TypeError::new(message).into();
+    set(&error, "code", &JsValue::from_str(code));
+    error
+}
+
+/// Sets a property; a failure (a frozen object) only loses the property.
+fn set(target: &JsValue, name: &str, value: &JsValue) {
+    let _ = Reflect::set(target, &JsValue::from_str(name), value);
+}
+
+/// A property as an option: absent, null, of the right type, or of another.
+fn raw<T>(object: &JsValue, name: &str, convert: impl Fn(&JsValue) -> Option<T>) -> Raw<T> {
+    // A throwing getter (a Proxy) is a value of the wrong kind, not a crash.
+    let Ok(value) = Reflect::get(object, &JsValue::from_str(name)) else {
+        return Raw::WrongType;
+    };
+    if value.is_undefined() {
+        Raw::Absent
+    } else if value.is_null() {
+        Raw::Null
+    } else {
+        convert(&value).map_or(Raw::WrongType, Raw::Given)
+    }
+}
+
+/// A property of the right type, or `None`.
+fn read<T>(object: &JsValue, name: &str, convert: impl Fn(&JsValue) -> Option<T>) -> Option<T> {
+    match raw(object, name, convert) {
+        Raw::Given(value) => Some(value),
+        _ => None,
+    }
+}
+
+fn read_options(options: &JsValue) -> RawOptions {
+    RawOptions {
+        renew_url: raw(options, "renewUrl", JsValue::as_string),
+        token_endpoint: raw(options, "tokenEndpoint", JsValue::as_string),
+        client_id: raw(options, "clientId", JsValue::as_string),
+        revoke_url: raw(options, "revokeUrl", JsValue::as_string),
+        idle_timeout_ms: raw(options, "idleTimeoutMs", JsValue::as_f64),
+        warn_before_idle_ms: raw(options, "warnBeforeIdleMs", JsValue::as_f64),
+        renew_before_expiry_ms: raw(options, "renewBeforeExpiryMs", JsValue::as_f64),
+        max_session_ms: raw(options, "maxSessionMs", JsValue::as_f64),
+        allowed_origins: raw(options, "allowedOrigins", origins),
+        cross_tab: raw(options, "crossTab", JsValue::as_bool),
+        logout_url: raw(options, "logoutUrl", JsValue::as_string),
+        unknown: options.dyn_ref::<Object>().and_then(|object| {
+            Object::keys(object)
+                .iter()
+                .filter_map(|key| key.as_string())
+                .find(|key| !OPTION_NAMES.contains(&key.as_str()))
+        }),
+    }
+}
+
+/// `allowedOrigins` as the adapter parsed it: an array of `{protocol, origin, more}` or `null`.
+fn origins(value: &JsValue) -> Option<Vec<ParsedOrigin>> {
+    let entries = value.dyn_ref::<Array>()?;
+    Some(
+        entries
+            .iter()
+            .map(|entry| {
+                ParsedOrigin(entry.is_object().then(|| ParsedUrl {
+                    protocol: read(&entry, "protocol", JsValue::as_string).unwrap_or_default(),
+                    origin: read(&entry, "origin", JsValue::as_string).unwrap_or_default(),
+                    has_more_than_origin: read(&entry, "more", JsValue::as_bool).unwrap_or(true),
+                }))
+            })
+            .collect(),
+    )
+}
+
+/// A token response read from a parsed JSON body; `None` if it is not an object.
+fn token_response(body: &JsValue) -> Option<TokenResponse> {
+    if !body.is_object() {
+        return None;
+    }
+    Some(TokenResponse {
+        access_token: read(body, "access_token", JsValue::as_string),
+        expires_in: read(body, "expires_in", JsValue::as_f64),
+        token_type: read(body, "token_type", JsValue::as_string),
+        refresh_token: read(body, "refresh_token", JsValue::as_string),
+    })
+}
