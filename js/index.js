@@ -10,8 +10,8 @@ const ACTIVITY = ["keydown", "pointerdown", "pointermove", "wheel", "touchstart"
 const EVENTS = ["renewed", "idlewarning", "active", "expired", "error"];
 const LISTEN = { capture: true, passive: true };
 const MAX_DELAY_MS = 2 ** 31 - 1;
-// Engine.access / Engine.response / Engine.poll results.
-const READY = 0, WAIT = 1, RETRY = 1;
+// Engine.access / Engine.response results and Engine.poll command kinds.
+const WAIT = 1, RETRY = 1;
 const RENEW = 1, CANCEL_RENEWAL = 2, EMIT = 3, END_SERVER_SESSION = 4;
 
 const codedError = (Kind, code, message) => Object.assign(new Kind(`authpulse: ${message}`), { code });
@@ -96,22 +96,22 @@ export class AuthClient {
     const spare = replayable ? request.clone() : null;
     const first = await this.#token();
     if (!first) return this.#page.fetch(request);
-    const response = await this.#page.fetch(withToken(request, first.token));
+    const response = await this.#page.fetch(withToken(request, first[0]));
     const decision = this.#input((engine) =>
-      engine.response(response.status, response.headers.get("www-authenticate"), first.generation, false, replayable));
+      engine.response(response.status, response.headers.get("www-authenticate"), first[1], false, replayable));
     if (decision !== RETRY) return response;
     const second = await this.#token();
     if (!second) return response; // signed out meanwhile: the original 401
-    const retried = await this.#page.fetch(withToken(spare, second.token));
+    const retried = await this.#page.fetch(withToken(spare, second[0]));
     this.#input((engine) =>
-      engine.response(retried.status, retried.headers.get("www-authenticate"), second.generation, true, false));
+      engine.response(retried.status, retried.headers.get("www-authenticate"), second[1], true, false));
     return retried;
   }
 
   /** A fresh access token, or null when signed out. */
   async getAccessToken() {
     this.#live();
-    return (await this.#token())?.token ?? null;
+    return (await this.#token())?.[0] ?? null;
   }
 
   /** App-reported activity: counts like a user event. */
@@ -179,11 +179,12 @@ export class AuthClient {
   #drive() {
     const engine = this.#engine;
     const events = [];
-    for (let kind; (kind = engine.poll()) !== 0;) {
-      if (kind === RENEW) this.#renew(engine.renewalId, engine.idleMs, engine.refreshToken);
-      else if (kind === CANCEL_RENEWAL) this.#cancelRenewal(engine.renewalId);
-      else if (kind === EMIT) events.push([engine.eventName, engine.eventDetail]);
-      else if (kind === END_SERVER_SESSION) this.#endServerSession(engine.refreshToken);
+    for (let command; (command = engine.poll());) {
+      const [kind, a, b, c] = command;
+      if (kind === RENEW) this.#renew(a, b, c);
+      else if (kind === CANCEL_RENEWAL) this.#cancelRenewal(a);
+      else if (kind === EMIT) events.push([a, b]);
+      else if (kind === END_SERVER_SESSION) this.#endServerSession(a);
     }
     this.#threshold = engine.threshold();
     const at = engine.deadline();
@@ -225,11 +226,12 @@ export class AuthClient {
     return this.#settled.promise;
   }
 
-  // A token for one request, waiting for (or starting) the shared renewal when needed.
+  // [token, generation] for one request, waiting for (or starting) the shared renewal when
+  // needed; null when none can be had.
   async #token() {
     for (;;) {
       const access = this.#input((engine, now) => engine.access(now));
-      if (access === READY) return { token: this.#engine.token, generation: this.#engine.generation };
+      if (typeof access === "object") return access;
       if (access !== WAIT) return null;
       await this.#renewalSettled();
       this.#live();

@@ -11,7 +11,6 @@
 //!
 //! Nothing here panics on input: values of the wrong type are reported, never unwrapped.
 
-use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -31,24 +30,17 @@ use crate::core::{
 #[derive(Debug)]
 pub struct Engine {
     session: Session,
-    /// The command `poll` took last, read through the getters below.
-    command: Option<Command>,
-    /// The token `access` found last.
-    token: String,
-    generation: u64,
 }
 
-/// `access` results.
-const READY: u8 = 0;
-const WAIT: u8 = 1;
-const UNAVAILABLE: u8 = 2;
+/// `access` results other than a token.
+const WAIT: f64 = 1.0;
+const UNAVAILABLE: f64 = 2.0;
 
-/// `poll` results.
-const NONE: u8 = 0;
-const RENEW: u8 = 1;
-const CANCEL_RENEWAL: u8 = 2;
-const EMIT: u8 = 3;
-const END_SERVER_SESSION: u8 = 4;
+/// `poll` command kinds.
+const RENEW: f64 = 1.0;
+const CANCEL_RENEWAL: f64 = 2.0;
+const EMIT: f64 = 3.0;
+const END_SERVER_SESSION: f64 = 4.0;
 
 #[wasm_bindgen]
 impl Engine {
@@ -71,12 +63,7 @@ impl Engine {
             set(&exception, "option", &JsValue::from_str(&error.option));
             exception
         })?;
-        Ok(Engine {
-            session: Session::new(config),
-            command: None,
-            token: String::new(),
-            generation: 0,
-        })
+        Ok(Engine { session: Session::new(config) })
     }
 
     /// Real user activity at `at` (ms since the epoch).
@@ -103,32 +90,16 @@ impl Engine {
         self.session.handle_resume(Instant::from_js_millis(now))
     }
 
-    /// A caller wants a token: 0 ready (`token`, `generation`), 1 wait for the renewal in
-    /// flight, 2 none to be had.
-    pub fn access(&mut self, now: f64) -> u8 {
+    /// A caller wants a token: `[token, generation]` when one is ready, 1 to wait for the
+    /// renewal in flight, 2 when none can be had.
+    pub fn access(&mut self, now: f64) -> JsValue {
         match self.session.access_token(Instant::from_js_millis(now)) {
             TokenAccess::Ready { token, generation } => {
-                if self.token != token {
-                    self.token = token.to_owned();
-                }
-                self.generation = generation;
-                READY
+                Array::of2(&JsValue::from_str(token), &JsValue::from_f64(generation as f64)).into()
             }
-            TokenAccess::Wait => WAIT,
-            TokenAccess::Unavailable => UNAVAILABLE,
+            TokenAccess::Wait => JsValue::from_f64(WAIT),
+            TokenAccess::Unavailable => JsValue::from_f64(UNAVAILABLE),
         }
-    }
-
-    /// The token `access` found.
-    #[wasm_bindgen(getter)]
-    pub fn token(&self) -> String {
-        self.token.clone()
-    }
-
-    /// Its generation, to report with the response.
-    #[wasm_bindgen(getter)]
-    pub fn generation(&self) -> f64 {
-        self.generation as f64
     }
 
     /// A response to a request sent with the token of `generation`: 0 return it, 1 retry once
@@ -223,86 +194,65 @@ impl Engine {
         )
     }
 
-    /// Takes the next command: 0 none, 1 renew, 2 cancel the renewal, 3 emit an event,
-    /// 4 end the server session. Its parts are read with the getters below.
-    pub fn poll(&mut self) -> u8 {
-        self.command = self.session.poll_command();
-        match self.command {
-            None => NONE,
-            Some(Command::Renew { .. }) => RENEW,
-            Some(Command::CancelRenewal(_)) => CANCEL_RENEWAL,
-            Some(Command::Emit(_)) => EMIT,
-            Some(Command::EndServerSession { .. }) => END_SERVER_SESSION,
-        }
-    }
-
-    /// The renewal the command is about.
-    #[wasm_bindgen(getter, js_name = renewalId)]
-    pub fn renewal_id(&self) -> f64 {
-        match self.command {
-            Some(Command::Renew { id, .. } | Command::CancelRenewal(id)) => id.0 as f64,
-            _ => -1.0,
-        }
-    }
-
-    /// For a renewal: milliseconds since the last real activity.
-    #[wasm_bindgen(getter, js_name = idleMs)]
-    pub fn idle_ms(&self) -> f64 {
-        match self.command {
-            Some(Command::Renew { idle_ms, .. }) => idle_ms as f64,
-            _ => 0.0,
-        }
-    }
-
-    /// For a renewal or the end of the session: the refresh token, if any.
-    #[wasm_bindgen(getter, js_name = refreshToken)]
-    pub fn refresh_token(&self) -> Option<String> {
-        match &self.command {
-            Some(
-                Command::Renew { refresh_token, .. } | Command::EndServerSession { refresh_token },
-            ) => refresh_token.clone(),
-            _ => None,
-        }
-    }
-
-    /// For an event: its name.
-    #[wasm_bindgen(getter, js_name = eventName)]
-    pub fn event_name(&self) -> String {
-        let name = match self.command {
-            Some(Command::Emit(Event::Renewed { .. })) => "renewed",
-            Some(Command::Emit(Event::IdleWarning { .. })) => "idlewarning",
-            Some(Command::Emit(Event::Active)) => "active",
-            Some(Command::Emit(Event::Expired { .. })) => "expired",
-            Some(Command::Emit(Event::Error { .. })) => "error",
-            _ => "",
+    /// Takes the next command, `undefined` when there is none:
+    /// `[1, renewalId, idleMs, refreshToken]` renew, `[2, renewalId]` cancel that renewal,
+    /// `[3, eventName, detail]` emit an event, `[4, refreshToken]` end the server session.
+    pub fn poll(&mut self) -> JsValue {
+        let Some(command) = self.session.poll_command() else {
+            return JsValue::UNDEFINED;
         };
-        name.into()
+        let kind = |kind: f64| JsValue::from_f64(kind);
+        let refresh =
+            |token: Option<String>| token.map_or(JsValue::NULL, |token| JsValue::from_str(&token));
+        let (a, b, c, d) = match command {
+            Command::Renew { id, idle_ms, refresh_token } => (
+                kind(RENEW),
+                JsValue::from_f64(id.0 as f64),
+                JsValue::from_f64(idle_ms as f64),
+                refresh(refresh_token),
+            ),
+            Command::CancelRenewal(id) => {
+                (kind(CANCEL_RENEWAL), JsValue::from_f64(id.0 as f64), JsValue::NULL, JsValue::NULL)
+            }
+            Command::Emit(event) => {
+                let (name, detail) = event_parts(event);
+                (kind(EMIT), JsValue::from_str(name), detail, JsValue::NULL)
+            }
+            Command::EndServerSession { refresh_token } => {
+                (kind(END_SERVER_SESSION), refresh(refresh_token), JsValue::NULL, JsValue::NULL)
+            }
+        };
+        Array::of4(&a, &b, &c, &d).into()
     }
+}
 
-    /// For an event: its `detail`.
-    #[wasm_bindgen(getter, js_name = eventDetail)]
-    pub fn event_detail(&self) -> JsValue {
-        let detail: JsValue = Object::new().into();
-        match self.command {
-            Some(Command::Emit(
-                Event::Renewed { expires_at } | Event::IdleWarning { expires_at },
-            )) => {
-                set(&detail, "expiresAt", &JsValue::from_f64(expires_at.as_millis() as f64));
+/// An event's name and `detail` object.
+fn event_parts(event: Event) -> (&'static str, JsValue) {
+    let detail: JsValue = Object::new().into();
+    let name = match event {
+        Event::Renewed { expires_at } | Event::IdleWarning { expires_at } => {
+            set(&detail, "expiresAt", &JsValue::from_f64(expires_at.as_millis() as f64));
+            if matches!(event, Event::Renewed { .. }) {
+                "renewed"
+            } else {
+                "idlewarning"
             }
-            Some(Command::Emit(Event::Expired { reason })) => {
-                set(&detail, "reason", &JsValue::from_str(reason.as_str()));
-            }
-            Some(Command::Emit(Event::Error { code })) => {
-                set(&detail, "code", &JsValue::from_str(code.code()));
-                set(&detail, "message", &JsValue::from_str(code.message()));
-                if let crate::core::ErrorCode::Status(status) = code {
-                    set(&detail, "status", &JsValue::from_f64(status.into()));
-                }
-            }
-            _ => {}
         }
-        detail
-    }
+        Event::Active => "active",
+        Event::Expired { reason } => {
+            set(&detail, "reason", &JsValue::from_str(reason.as_str()));
+            "expired"
+        }
+        Event::Error { code } => {
+            set(&detail, "code", &JsValue::from_str(code.code()));
+            set(&detail, "message", &JsValue::from_str(code.message()));
+            if let crate::core::ErrorCode::Status(status) = code {
+                set(&detail, "status", &JsValue::from_f64(status.into()));
+            }
+            "error"
+        }
+    };
+    (name, detail)
 }
 
 impl Engine {
@@ -323,23 +273,40 @@ fn set(target: &JsValue, name: &str, value: &JsValue) {
     let _ = Reflect::set(target, &JsValue::from_str(name), value);
 }
 
-/// A property as an option: absent, null, of the right type, or of another.
-fn raw<T>(object: &JsValue, name: &str, convert: impl Fn(&JsValue) -> Option<T>) -> Raw<T> {
+/// A property as an option: absent, null, of the right type (`convert` says), or of another.
+/// Not generic: one copy of the reading code serves every option.
+#[inline(never)]
+fn property(object: &JsValue, name: &str) -> Raw<JsValue> {
     // A throwing getter (a Proxy) is a value of the wrong kind, not a crash.
-    let Ok(value) = Reflect::get(object, &JsValue::from_str(name)) else {
-        return Raw::WrongType;
-    };
-    if value.is_undefined() {
-        Raw::Absent
-    } else if value.is_null() {
-        Raw::Null
-    } else {
-        convert(&value).map_or(Raw::WrongType, Raw::Given)
+    match Reflect::get(object, &JsValue::from_str(name)) {
+        Err(_) => Raw::WrongType,
+        Ok(value) if value.is_undefined() => Raw::Absent,
+        Ok(value) if value.is_null() => Raw::Null,
+        Ok(value) => Raw::Given(value),
     }
 }
 
+fn raw<T>(object: &JsValue, name: &str, convert: fn(&JsValue) -> Option<T>) -> Raw<T> {
+    match property(object, name) {
+        Raw::Given(value) => convert(&value).map_or(Raw::WrongType, Raw::Given),
+        Raw::Absent => Raw::Absent,
+        Raw::Null => Raw::Null,
+        Raw::WrongType => Raw::WrongType,
+    }
+}
+
+#[inline(never)]
+fn text(object: &JsValue, name: &str) -> Raw<String> {
+    raw(object, name, JsValue::as_string)
+}
+
+#[inline(never)]
+fn number(object: &JsValue, name: &str) -> Raw<f64> {
+    raw(object, name, JsValue::as_f64)
+}
+
 /// A property of the right type, or `None`.
-fn read<T>(object: &JsValue, name: &str, convert: impl Fn(&JsValue) -> Option<T>) -> Option<T> {
+fn read<T>(object: &JsValue, name: &str, convert: fn(&JsValue) -> Option<T>) -> Option<T> {
     match raw(object, name, convert) {
         Raw::Given(value) => Some(value),
         _ => None,
@@ -348,17 +315,17 @@ fn read<T>(object: &JsValue, name: &str, convert: impl Fn(&JsValue) -> Option<T>
 
 fn read_options(options: &JsValue) -> RawOptions {
     RawOptions {
-        renew_url: raw(options, "renewUrl", JsValue::as_string),
-        token_endpoint: raw(options, "tokenEndpoint", JsValue::as_string),
-        client_id: raw(options, "clientId", JsValue::as_string),
-        revoke_url: raw(options, "revokeUrl", JsValue::as_string),
-        idle_timeout_ms: raw(options, "idleTimeoutMs", JsValue::as_f64),
-        warn_before_idle_ms: raw(options, "warnBeforeIdleMs", JsValue::as_f64),
-        renew_before_expiry_ms: raw(options, "renewBeforeExpiryMs", JsValue::as_f64),
-        max_session_ms: raw(options, "maxSessionMs", JsValue::as_f64),
+        renew_url: text(options, "renewUrl"),
+        token_endpoint: text(options, "tokenEndpoint"),
+        client_id: text(options, "clientId"),
+        revoke_url: text(options, "revokeUrl"),
+        idle_timeout_ms: number(options, "idleTimeoutMs"),
+        warn_before_idle_ms: number(options, "warnBeforeIdleMs"),
+        renew_before_expiry_ms: number(options, "renewBeforeExpiryMs"),
+        max_session_ms: number(options, "maxSessionMs"),
         allowed_origins: raw(options, "allowedOrigins", origins),
         cross_tab: raw(options, "crossTab", JsValue::as_bool),
-        logout_url: raw(options, "logoutUrl", JsValue::as_string),
+        logout_url: text(options, "logoutUrl"),
         unknown: options.dyn_ref::<Object>().and_then(|object| {
             Object::keys(object)
                 .iter()

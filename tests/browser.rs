@@ -35,8 +35,10 @@ extern "C" {
 
 const PAGE: &str = "https://app.example";
 const T0: f64 = 1_800_000_000_000.0;
-const RENEW: u8 = 1;
-const EMIT: u8 = 3;
+const RENEW: f64 = 1.0;
+const EMIT: f64 = 3.0;
+const WAIT: f64 = 1.0;
+const UNAVAILABLE: f64 = 2.0;
 
 fn json(text: &str) -> JsValue {
     JSON::parse(text).expect("test JSON")
@@ -60,16 +62,31 @@ fn refused(options: JsValue) -> (String, String, String) {
     (text("code"), text("option"), text("message"))
 }
 
-/// Drains the commands: (kind, event name, event detail as JSON).
-fn commands(engine: &mut Engine) -> Vec<(u8, String, String)> {
+/// Drains the commands as JSON texts: `[1,0,10,null]`, `[3,"expired",{"reason":"idle"},null]` ….
+fn commands(engine: &mut Engine) -> Vec<String> {
     let mut seen = Vec::new();
     loop {
-        let kind = engine.poll();
-        if kind == 0 {
+        let command = engine.poll();
+        if command.is_undefined() {
             return seen;
         }
-        let detail = JSON::stringify(&engine.event_detail()).map(String::from).unwrap_or_default();
-        seen.push((kind, engine.event_name(), detail));
+        seen.push(JSON::stringify(&command).map(String::from).unwrap_or_default());
+    }
+}
+
+fn kind(command: &str) -> f64 {
+    JSON::parse(command).ok().and_then(|value| get(&value, "0").as_f64()).unwrap_or(-1.0)
+}
+
+/// `access`: the token and its generation if one is ready, else the code.
+fn access(engine: &mut Engine, now: f64) -> Result<(String, f64), f64> {
+    let access = engine.access(now);
+    match access.as_f64() {
+        Some(code) => Err(code),
+        None => Ok((
+            get(&access, "0").as_string().unwrap_or_default(),
+            get(&access, "1").as_f64().unwrap_or(-1.0),
+        )),
     }
 }
 
@@ -138,12 +155,9 @@ fn sign_in_takes_a_token_response_object_and_refuses_malformed_ones() {
         .sign_in(T0, json(r#"{"access_token":"t1","token_type":"Bearer","expires_in":300}"#))
         .unwrap_or_else(|_| panic!("a good response refused"));
     assert_eq!(engine.phase(), "active");
-    assert_eq!(
-        commands(&mut engine),
-        [(EMIT, "renewed".into(), format!(r#"{{"expiresAt":{}}}"#, T0 + 300_000.0))]
-    );
-    assert_eq!(engine.access(T0 + 1_000.0), 0);
-    assert_eq!(engine.token(), "t1");
+    let renewed = format!(r#"[3,"renewed",{{"expiresAt":{}}},null]"#, T0 + 300_000.0);
+    assert_eq!(commands(&mut engine), [renewed]);
+    assert_eq!(access(&mut engine, T0 + 1_000.0), Ok(("t1".into(), 1.0)));
 }
 
 #[wasm_bindgen_test]
@@ -153,20 +167,16 @@ fn a_refused_token_is_renewed_once_and_a_renew_401_signs_out_with_reason_session
         .sign_in(T0, json(r#"{"access_token":"t1","expires_in":300}"#))
         .unwrap_or_else(|_| panic!());
     commands(&mut engine);
-    assert_eq!(engine.access(T0), 0);
-    let generation = engine.generation();
+    let generation = access(&mut engine, T0).map(|(_, generation)| generation).unwrap_or(-1.0);
     assert_eq!(engine.response(403, None, generation, false, true), 0, "403 passes through");
     let challenge = Some(r#"Bearer error="invalid_token""#.to_string());
     assert_eq!(engine.response(401, challenge, generation, false, true), 1, "retry once");
-    assert_eq!(engine.access(T0 + 10.0), 1, "wait for the renewal");
-    let renew = engine.poll();
-    assert_eq!(renew, RENEW);
-    let id = engine.renewal_id();
-    assert_eq!(engine.idle_ms(), 10.0);
-    engine.renewal_answered(T0 + 20.0, id, 401, json(r#"{"error":"no session"}"#));
-    assert_eq!(commands(&mut engine), [(EMIT, "expired".into(), r#"{"reason":"session"}"#.into())]);
+    assert_eq!(access(&mut engine, T0 + 10.0), Err(WAIT), "wait for the renewal");
+    assert_eq!(commands(&mut engine), ["[1,0,10,null]"], "renewal 0, idle for 10 ms");
+    engine.renewal_answered(T0 + 20.0, 0.0, 401, json(r#"{"error":"no session"}"#));
+    assert_eq!(commands(&mut engine), [r#"[3,"expired",{"reason":"session"},null]"#]);
     assert_eq!(engine.phase(), "expired");
-    assert_eq!(engine.access(T0 + 30.0), 2, "no token after the session is gone");
+    assert_eq!(access(&mut engine, T0 + 30.0), Err(UNAVAILABLE), "no token without a session");
 }
 
 #[wasm_bindgen_test]
@@ -177,16 +187,13 @@ fn a_renew_body_that_is_not_a_token_response_is_an_error_event_and_keeps_the_tok
         .unwrap_or_else(|_| panic!());
     engine.activity(T0 + 1_000.0);
     engine.timeout(T0 + 240_000.0);
-    let seen = commands(&mut engine);
-    assert!(seen.iter().any(|(kind, _, _)| *kind == RENEW));
-    let id = 0.0;
-    engine.renewal_answered(T0 + 240_100.0, id, 200, JsValue::UNDEFINED);
+    assert!(commands(&mut engine).iter().any(|command| kind(command) == RENEW));
+    engine.renewal_answered(T0 + 240_100.0, 0.0, 200, JsValue::UNDEFINED);
     let seen = commands(&mut engine);
     assert_eq!(seen.len(), 1);
-    assert_eq!(seen[0].1, "error");
-    assert!(seen[0].2.contains(r#""code":"bad_token_response""#), "{}", seen[0].2);
-    assert_eq!(engine.access(T0 + 241_000.0), 0);
-    assert_eq!(engine.token(), "t1");
+    assert_eq!(kind(&seen[0]), EMIT);
+    assert!(seen[0].contains(r#""error",{"code":"bad_token_response""#), "{}", seen[0]);
+    assert_eq!(access(&mut engine, T0 + 241_000.0), Ok(("t1".into(), 1.0)));
 }
 
 #[wasm_bindgen_test]

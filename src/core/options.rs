@@ -102,7 +102,11 @@ impl OptionError {
 
     /// `authpulse: option "idleTimeoutMs" must be a positive number of milliseconds`.
     pub fn message(&self) -> String {
-        ["authpulse: option \"", &self.option, "\" ", self.problem].concat()
+        let mut message = String::from("authpulse: option \"");
+        message.push_str(&self.option);
+        message.push_str("\" ");
+        message.push_str(self.problem);
+        message
     }
 }
 

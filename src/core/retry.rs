@@ -12,32 +12,31 @@ pub enum Challenge {
 }
 
 impl Challenge {
-    /// Reads a `WWW-Authenticate` header value, or its absence. Never allocates.
+    /// Reads a `WWW-Authenticate` header value, or its absence. Never allocates, never panics:
+    /// it walks the bytes (everything it compares is ASCII) with checked indexing only.
     pub fn parse(header: Option<&str>) -> Challenge {
         let Some(header) = header else {
             return Challenge::TokenRejected;
         };
-        let mut scanner = Scanner { rest: header };
+        let mut scanner = Scanner { bytes: header.as_bytes(), at: 0 };
         let mut any_scheme = false;
         let mut in_bearer = false;
         // The verdict of the first Bearer challenge; a later one cannot contradict it.
         let mut bearer: Option<Challenge> = None;
-        loop {
-            scanner.skip(|c| c == ' ' || c == '\t' || c == ',');
+        while scanner.at < scanner.bytes.len() {
+            scanner.skip(|b| b == b' ' || b == b'\t' || b == b',');
             let Some(word) = scanner.token() else {
-                // Not a token: skip one character so that garbage cannot stall the loop.
-                if scanner.bump().is_none() {
-                    break;
-                }
+                // Not a token: skip one byte so that garbage cannot stall the loop.
+                scanner.at += 1;
                 continue;
             };
-            scanner.skip(|c| c == ' ' || c == '\t');
-            if scanner.eat('=') {
+            scanner.skip(|b| b == b' ' || b == b'\t');
+            if scanner.peek() == Some(b'=') {
                 // `name=value` belongs to the current challenge, or `word` was token68 ("abc==").
-                scanner.skip(|c| c == ' ' || c == '\t' || c == '=');
-                let value = scanner.quoted().or_else(|| scanner.token()).unwrap_or("");
-                if in_bearer && bearer.is_none() && word.eq_ignore_ascii_case("error") {
-                    bearer = Some(if value == "invalid_token" {
+                scanner.skip(|b| b == b' ' || b == b'\t' || b == b'=');
+                let value = scanner.quoted().or_else(|| scanner.token()).unwrap_or_default();
+                if in_bearer && bearer.is_none() && word.eq_ignore_ascii_case(b"error") {
+                    bearer = Some(if value == b"invalid_token" {
                         Challenge::TokenRejected
                     } else {
                         Challenge::Other
@@ -48,7 +47,7 @@ impl Challenge {
                     bearer = Some(Challenge::TokenRejected);
                 }
                 any_scheme = true;
-                in_bearer = word.eq_ignore_ascii_case("bearer");
+                in_bearer = word.eq_ignore_ascii_case(b"bearer");
             }
         }
         if in_bearer && bearer.is_none() {
@@ -64,61 +63,47 @@ impl Challenge {
 
 /// A tiny cursor over an RFC 7235 header value.
 struct Scanner<'a> {
-    rest: &'a str,
+    bytes: &'a [u8],
+    at: usize,
 }
 
 impl<'a> Scanner<'a> {
-    fn skip(&mut self, what: impl Fn(char) -> bool) {
-        self.rest = self.rest.trim_start_matches(what);
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
     }
 
-    fn eat(&mut self, c: char) -> bool {
-        match self.rest.strip_prefix(c) {
-            Some(rest) => {
-                self.rest = rest;
-                true
-            }
-            None => false,
+    fn skip(&mut self, what: impl Fn(u8) -> bool) {
+        while self.peek().is_some_and(&what) {
+            self.at += 1;
         }
-    }
-
-    fn bump(&mut self) -> Option<char> {
-        let mut chars = self.rest.chars();
-        let c = chars.next()?;
-        self.rest = chars.as_str();
-        Some(c)
     }
 
     /// An RFC 7230 `token` (tchar+).
-    fn token(&mut self) -> Option<&'a str> {
-        let end = self
-            .rest
-            .find(|c: char| !(c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~/".contains(c)))
-            .unwrap_or(self.rest.len());
-        if end == 0 {
-            return None;
-        }
-        let (word, rest) = self.rest.split_at(end);
-        self.rest = rest;
-        Some(word)
+    fn token(&mut self) -> Option<&'a [u8]> {
+        let start = self.at;
+        self.skip(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~/".contains(&b));
+        self.bytes.get(start..self.at).filter(|word| !word.is_empty())
     }
 
     /// A quoted-string's raw content (escapes left in place; none occur in RFC 6750 codes).
-    fn quoted(&mut self) -> Option<&'a str> {
-        let body = self.rest.strip_prefix('"')?;
+    fn quoted(&mut self) -> Option<&'a [u8]> {
+        if self.peek() != Some(b'"') {
+            return None;
+        }
+        self.at += 1;
+        let start = self.at;
         let mut escaped = false;
-        for (i, c) in body.char_indices() {
-            match c {
-                '\\' if !escaped => escaped = true,
-                '"' if !escaped => {
-                    self.rest = &body[i + 1..];
-                    return Some(&body[..i]);
-                }
+        while let Some(b) = self.peek() {
+            match b {
+                b'\\' if !escaped => escaped = true,
+                b'"' if !escaped => break,
                 _ => escaped = false,
             }
+            self.at += 1;
         }
-        self.rest = "";
-        Some(body)
+        let content = self.bytes.get(start..self.at);
+        self.at += 1; // the closing quote, if any
+        content
     }
 }
 
