@@ -74,7 +74,10 @@ export class AuthClient {
   async start() {
     this.#live();
     this.#input((engine, now) => engine.resume(now));
-    while (this.#engine.inFlight) await this.#renewalSettled();
+    while (this.#engine.inFlight) {
+      await this.#renewalSettled();
+      this.#live();
+    }
     return this.state === "active" || this.state === "warning";
   }
 
