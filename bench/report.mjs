@@ -248,7 +248,8 @@ if (measured(one)) {
   lines.push(
     "4. **Renewals**: the reference server (`--test-controls`, `--access-token-secs 300`) and pages on its",
     "   origin with Playwright's fake clock; each simulated minute every tab gets a real mouse move, then",
-    "   the server's clock and the pages' clock jump one minute (`clock.fastForward`). Counted at the server",
+    "   the server's clock and the pages' clock jump one minute (`clock.fastForward`), once the renewals in",
+    "   flight have been answered (a jump must not land on a real request's own deadline). Counted at the server",
     "   (`/test/log`), after sign-in and each tab's `start()`. In the 10-tab run every tab gets input each",
     "   minute; the contract's cross-tab sharing (one renewer for all tabs) is not built yet, so each tab",
     `   renews for itself. Real time: ${one.realSeconds.toFixed(0)} s for 1 tab${measured(session.renewals10) ? `, ${session.renewals10.realSeconds.toFixed(0)} s for 10` : ""}.`,

@@ -8,6 +8,7 @@ import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
 import { BENCH_HTML, launch, reason, sdkReadiness } from "./lib.mjs";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -74,6 +75,15 @@ async function openTabs(browser, server, tabs, withClient = true) {
   const start = Math.ceil(Date.now() / HOUR_MS) * HOUR_MS;
   await server.call("POST", "/test/clock", { nowMs: start, frozen: false });
   await context.clock.install({ time: start });
+  // Requests in flight, so that no clock jump lands while one is answered: a real renewal takes
+  // milliseconds, not the simulated minute of a jump (which would fire its deadline).
+  // Only renewals are tracked, until the server has answered (its response headers are in).
+  const pending = new Set();
+  const inflight = { get count() { return pending.size; } };
+  const isRenewal = (request) => request.method() === "POST" && request.url().endsWith("/auth/renew");
+  context.on("request", (request) => isRenewal(request) && pending.add(request));
+  context.on("response", (response) => pending.delete(response.request()));
+  context.on("requestfailed", (request) => pending.delete(request));
   const pages = [];
   for (let i = 0; i < tabs; i++) {
     const page = await context.newPage();
@@ -101,7 +111,7 @@ async function openTabs(browser, server, tabs, withClient = true) {
     });
     if (signedIn !== true) throw new Error(`start() resolved to ${signedIn}`);
   }
-  return { context, pages };
+  return { context, pages, inflight };
 }
 
 /**
@@ -109,9 +119,10 @@ async function openTabs(browser, server, tabs, withClient = true) {
  * (the server's first, so a renewal fired by the jump meets a server already at that time).
  * `everyStep` runs after each jump.
  */
-async function simulate(server, context, pages, durationMs, everyStep) {
+async function simulate(server, { context, pages, inflight }, durationMs, everyStep) {
   const steps = Math.round(durationMs / STEP_MS);
   for (let step = 0; step < steps; step++) {
+    for (let waited = 0; inflight.count > 0 && waited < 2_000; waited += 5) await sleep(5);
     await Promise.all(pages.map((page, i) => page.mouse.move(50 + ((step + i) % 200), 50 + (step % 3))));
     const pageNow = await pages[0].evaluate(() => Date.now());
     await server.call("POST", "/test/clock", { nowMs: pageNow + STEP_MS, frozen: false });
@@ -119,7 +130,8 @@ async function simulate(server, context, pages, durationMs, everyStep) {
     if (everyStep) await everyStep(step);
   }
   // Renewals started by the last jump finish in real time.
-  await pages[0].waitForTimeout(500);
+  await sleep(100);
+  for (let waited = 0; inflight.count > 0 && waited < 2_000; waited += 5) await sleep(5);
 }
 
 async function resetCounts(server, pages) {
@@ -134,10 +146,11 @@ async function tabState(pages) {
 }
 
 async function renewals(browser, server, tabs) {
-  const { context, pages } = await openTabs(browser, server, tabs);
+  const tabsOpen = await openTabs(browser, server, tabs);
+  const { context, pages } = tabsOpen;
   await resetCounts(server, pages);
   const t0 = Date.now();
-  await simulate(server, context, pages, 8 * HOUR_MS);
+  await simulate(server, tabsOpen, 8 * HOUR_MS);
   const log = await server.call("GET", "/test/log");
   const states = await tabState(pages);
   await context.close();
@@ -160,7 +173,8 @@ async function renewals(browser, server, tabs) {
  * authpulse client: what the page's heap does on its own (the fake clock, the protocol).
  */
 async function memory(browser, server, withClient = true) {
-  const { context, pages } = await openTabs(browser, server, 1, withClient);
+  const tabsOpen = await openTabs(browser, server, 1, withClient);
+  const { context, pages } = tabsOpen;
   const [page] = pages;
   const cdp = await context.newCDPSession(page);
   const measure = async () => {
@@ -179,10 +193,10 @@ async function memory(browser, server, withClient = true) {
     const status = await page.evaluate(async () => (await (window.auth ?? window).fetch("/api/me")).status);
     statuses[status] = (statuses[status] ?? 0) + 1;
   };
-  await simulate(server, context, pages, HOUR_MS, fetchEvery);
+  await simulate(server, tabsOpen, HOUR_MS, fetchEvery);
   const before = await measure();
   await resetCounts(server, pages);
-  await simulate(server, context, pages, 24 * HOUR_MS, fetchEvery);
+  await simulate(server, tabsOpen, 24 * HOUR_MS, fetchEvery);
   const after = await measure();
   const log = await server.call("GET", "/test/log");
   const [state] = withClient ? await tabState(pages) : [{ state: "no client" }];
