@@ -204,7 +204,8 @@ function attribute(profile) {
     if (kind.has(id)) return kind.get(id);
     const { functionName, url } = nodes.get(id).callFrame;
     let k;
-    if (url.includes("/pkg/authpulse") || url.startsWith("wasm://")) k = "authpulse";
+    // The package's JavaScript (pkg/index.js, pkg/authpulse.js) and its wasm module.
+    if (url.includes("/pkg/") || url.startsWith("wasm://")) k = "authpulse";
     else if (functionName === "(idle)") k = "idle";
     else if (parent.has(id)) k = classify(parent.get(id)) === "authpulse" ? "authpulse" : "other";
     else k = "other";

@@ -13,11 +13,9 @@ const code = items.filter((i) => !names.includes(i));
 const total = code.reduce((s, i) => s + i.shallow_size, 0);
 
 const GROUPS = [
-  ["authpulse::core (policy)", /authpulse::core/],
-  ["authpulse::web (adapters)", /authpulse::web/],
-  ["authpulse::client (JS facade)", /authpulse::client/],
-  ["wasm-bindgen exports and shims", /shim|^authclient_|^__wbg|^__wbindgen|^__externref|wasm_bindgen/],
-  ["allocator (dlmalloc)", /dlmalloc|__rdl_|__rust_(alloc|dealloc|realloc)|raw_vec|RawVec|finish_grow/],
+  ["wasm-bindgen shims and glue", /shim|^__wbg|^__wbindgen|^__externref|wasm_bindgen/],
+  ["exported functions (bodies inlined)", /^[a-z][a-z0-9]*_[A-Za-z0-9]+$/],
+  ["allocator", /dlmalloc|talc|__rdl_|__rust_(alloc|dealloc|realloc)|raw_vec|RawVec|finish_grow/],
   ["core::fmt (formatting)", /fmt::|Formatter|as core(\[[0-9a-f]+\])?::fmt/],
   ["serde", /serde/],
   ["panics and bounds checks", /panic|unwrap_failed|expect_failed|_fail\b|slice_error|index_out_of_bounds|len_mismatch/],
@@ -26,10 +24,14 @@ const GROUPS = [
   ["data segments (strings, tables)", /^data segment/],
   ["imports, exports, tables, sections", /^(import|export|elem\[|table\[|global\[|memory\[|type\[|custom section)/],
 ];
-const groups = new Map([...GROUPS.map(([g]) => [g, 0]), ["other (std, alloc, generics)", 0]]);
+const OTHER = "other (std, alloc, generics)";
+// authpulse's own code, one group per top-level module (authpulse::core, ::engine, ...).
+const groupOf = (name) =>
+  /authpulse::(\w+)/.exec(name)?.[0] ?? GROUPS.find(([, re]) => re.test(name))?.[0] ?? OTHER;
+const groups = new Map();
 for (const item of code) {
-  const group = GROUPS.find(([, re]) => re.test(item.name))?.[0] ?? "other (std, alloc, generics)";
-  groups.set(group, groups.get(group) + item.shallow_size);
+  const group = groupOf(item.name);
+  groups.set(group, (groups.get(group) ?? 0) + item.shallow_size);
 }
 const shorten = (name) =>
   name

@@ -29,15 +29,22 @@ if ! command -v twiggy >/dev/null; then
   say "installing twiggy from crates.io"
   cargo install twiggy --locked
 fi
-# The release artifact scripts/build.sh made (a no-op build), through wasm-bindgen and the same
-# wasm-opt flags as pkg/ plus -g, so the function names survive.
+# The release artifact scripts/build.sh made (the same cargo features, so a no-op build), through
+# wasm-bindgen and the wasm-opt flags of Cargo.toml's wasm-pack release profile plus -g, so the
+# function names survive.
 named=target/bench-pkg
-if cargo build --quiet --lib --release --target wasm32-unknown-unknown &&
+features=$(sed -n 's/^wasm-pack build.* -- \(.*\) 1>&2$/\1/p' scripts/build.sh)
+opt_flags=$(node -e '
+  const toml = require("fs").readFileSync("Cargo.toml", "utf8");
+  const section = toml.split("[package.metadata.wasm-pack.profile.release]")[1] ?? "";
+  const line = /^wasm-opt\s*=\s*(\[.*\])/m.exec(section);
+  console.log((line ? JSON.parse(line[1]) : ["-Oz"]).filter((f) => !/^--strip-(debug|dwarf)$/.test(f)).join(" "));')
+# shellcheck disable=SC2086 # word splitting of the flag lists is intended
+if cargo build --quiet --lib --release --target wasm32-unknown-unknown $features &&
   rm -rf "$named" &&
   wasm-bindgen --target web --out-dir "$named" --out-name authpulse \
     target/wasm32-unknown-unknown/release/authpulse.wasm &&
-  wasm-opt -Oz -g --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals "$named/authpulse_bg.wasm" -o "$named/authpulse_named.wasm"; then
+  wasm-opt $opt_flags -g "$named/authpulse_bg.wasm" -o "$named/authpulse_named.wasm"; then
   node bench/wasm-size.mjs "$named/authpulse_named.wasm" "$out/wasm.json"
 fi
 
