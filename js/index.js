@@ -12,7 +12,7 @@ const LISTEN = { capture: true, passive: true };
 const MAX_DELAY_MS = 2 ** 31 - 1;
 // Engine.access / Engine.response results and Engine.poll command kinds.
 const WAIT = 1, RETRY = 1;
-const RENEW = 1, CANCEL_RENEWAL = 2, EMIT = 3, END_SERVER_SESSION = 4;
+const RENEW = 1, CANCEL_RENEWAL = 2, EMIT = 3, END_SERVER_SESSION = 4, BROADCAST = 5;
 
 const codedError = (Kind, code, message) => Object.assign(new Kind(`authpulse: ${message}`), { code });
 
@@ -37,6 +37,7 @@ export class AuthClient {
   #timer = 0;
   #timerAt = -1;
   #renewal = null; // { id, controller }
+  #channel = null; // BroadcastChannel to the app's other tabs (crossTab); its name is the lock's
   #settled = null; // { promise, resolve }: callers waiting for the renewal in flight
   #onActivity;
   #onShow;
@@ -49,11 +50,21 @@ export class AuthClient {
       given = { ...options, allowedOrigins };
     }
     this.#engine = new Engine(given, globalThis.location?.origin ?? "null");
+    const [renewUrl, , , , crossTab] = this.#engine.endpoints;
+    if (crossTab && typeof BroadcastChannel === "function") {
+      this.#channel = new BroadcastChannel(`authpulse/1 ${renewUrl}`);
+      this.#channel.onmessage = (event) => this.#input((engine, now) => engine.tab(now, event.data));
+    }
     this.#onActivity = (event) => {
       if (!event.isTrusted) return;
       const now = Date.now();
-      if (now < this.#threshold) this.#pending = now;
-      else this.#input((engine) => engine.activity(now));
+      if (now >= this.#threshold) this.#input((engine) => engine.activity(now));
+      else if (this.#pending) this.#pending = now;
+      else {
+        // Held back until the threshold at the latest: the timer fires by then.
+        this.#pending = now;
+        if (this.#timerAt < 0 || this.#threshold < this.#timerAt) this.#arm(this.#threshold);
+      }
     };
     // Deadlines first, so that coming back after the deadline never revives the session;
     // then a page the user made visible counts as activity.
@@ -156,6 +167,7 @@ export class AuthClient {
     removeEventListener("pageshow", this.#onShow, LISTEN);
     clearTimeout(this.#timer);
     this.#renewal?.controller.abort();
+    this.#channel?.close();
     this.#listeners.forEach((set) => set.clear());
     this.#engine.free();
     this.#settled?.resolve();
@@ -188,26 +200,30 @@ export class AuthClient {
       else if (kind === CANCEL_RENEWAL) this.#cancelRenewal(a);
       else if (kind === EMIT) events.push([a, b]);
       else if (kind === END_SERVER_SESSION) this.#endServerSession(a);
+      else if (kind === BROADCAST) this.#channel?.postMessage(a);
     }
     this.#threshold = engine.threshold();
     const at = engine.deadline();
-    if (at !== this.#timerAt) {
-      clearTimeout(this.#timer);
-      this.#timerAt = at;
-      if (at >= 0) {
-        const delay = Math.min(Math.max(at - Date.now(), 0), MAX_DELAY_MS);
-        this.#timer = setTimeout(() => {
-          this.#timerAt = -1;
-          this.#input((engine, now) => engine.timeout(now));
-        }, delay);
-      }
-    }
+    if (at !== this.#timerAt) this.#arm(at);
     if (!engine.inFlight && this.#settled) {
       this.#settled.resolve();
       this.#settled = null;
     }
     // After the engine is consistent: a listener may call back into the client.
     for (const [name, detail] of events) this.#emit(name, detail);
+  }
+
+  // The one timer, re-armed for `at` (-1: none); its callback re-checks the wall clock.
+  #arm(at) {
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    if (at >= 0) {
+      const delay = Math.min(Math.max(at - Date.now(), 0), MAX_DELAY_MS);
+      this.#timer = setTimeout(() => {
+        this.#timerAt = -1;
+        this.#input((engine, now) => engine.timeout(now));
+      }, delay);
+    }
   }
 
   #emit(name, detail) {
@@ -241,10 +257,27 @@ export class AuthClient {
     }
   }
 
+  // With other tabs, one renewal for all: the tabs take turns under a Web Lock, and a tab whose
+  // turn comes after another tab's new token reached it finds its renewal cancelled.
   async #renew(id, idleMs, refreshToken) {
-    const [url, clientId] = this.#engine.endpoints;
     const controller = new AbortController();
     this.#renewal = { id, controller };
+    const locks = globalThis.navigator?.locks;
+    if (!this.#channel || !locks) return this.#send(id, idleMs, refreshToken, controller);
+    try {
+      await locks.request(this.#channel.name, { signal: controller.signal }, async () => {
+        await nextTask(); // let a message the previous holder posted arrive first
+        if (controller.signal.aborted) return;
+        await this.#send(id, idleMs, refreshToken, controller);
+        await nextTask(); // and let ours reach the next holder before it looks
+      });
+    } catch {
+      // Aborted while waiting for the lock: another tab's token made it needless, or it timed out.
+    }
+  }
+
+  async #send(id, idleMs, refreshToken, controller) {
+    const [url, clientId] = this.#engine.endpoints;
     const init = { method: "POST", credentials: "include", signal: controller.signal };
     if (clientId === null) {
       init.headers = { "X-Requested-With": "authpulse", "Content-Type": "application/json" };
@@ -279,6 +312,15 @@ export class AuthClient {
       send(revokeUrl, { body: new URLSearchParams({ token: refreshToken, token_type_hint: "refresh_token", client_id: clientId }) });
     }
   }
+}
+
+// A macrotask turn that the page's fake clocks and timer throttling leave alone.
+function nextTask() {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => resolve(channel.port1.close());
+    channel.port2.postMessage(0);
+  });
 }
 
 function withToken(request, token) {

@@ -21,7 +21,7 @@ use wasm_bindgen::JsCast;
 use crate::core::options::{ParsedOrigin, ParsedUrl, Raw, OPTION_NAMES};
 use crate::core::{
     Command, Config, Event, Instant, RawOptions, RenewalId, RenewalOutcome, ResponseInfo,
-    RetryDecision, Session, TokenAccess, TokenResponse,
+    RetryDecision, Session, TabMessage, Token, TokenAccess, TokenResponse,
 };
 
 /// The session core as the JavaScript adapters drive it. Not part of the public API: apps use
@@ -41,6 +41,12 @@ const RENEW: f64 = 1.0;
 const CANCEL_RENEWAL: f64 = 2.0;
 const EMIT: f64 = 3.0;
 const END_SERVER_SESSION: f64 = 4.0;
+const BROADCAST: f64 = 5.0;
+
+/// Tab message kinds, the first element of a message array.
+const TAB_ACTIVITY: f64 = 1.0;
+const TAB_TOKEN: f64 = 2.0;
+const TAB_TEARDOWN: f64 = 3.0;
 
 #[wasm_bindgen]
 impl Engine {
@@ -141,6 +147,13 @@ impl Engine {
         self.renewal(now, id, RenewalOutcome::Network);
     }
 
+    /// A message another tab's engine broadcast (see `poll`); anything else is ignored.
+    pub fn tab(&mut self, now: f64, message: JsValue) {
+        if let Some(message) = tab_message(&message) {
+            self.session.handle_tab_message(Instant::from_js_millis(now), message);
+        }
+    }
+
     /// `logout()`.
     pub fn logout(&mut self, now: f64) {
         self.session.handle_logout(Instant::from_js_millis(now));
@@ -173,7 +186,8 @@ impl Engine {
         self.session.config().allowed_origins.allows(protocol, origin)
     }
 
-    /// Where renewals go, and how: `[url, clientId]`, `clientId` null for the session strategy.
+    /// Where renewals go, and how: `[url, clientId, revokeUrl, logoutUrl, crossTab]`,
+    /// `clientId` null for the session strategy.
     #[wasm_bindgen(getter)]
     pub fn endpoints(&self) -> Array {
         let config = self.session.config();
@@ -186,17 +200,19 @@ impl Engine {
             } => (token_endpoint, Some(client_id), revoke_url.as_ref()),
         };
         let text = |value: Option<&String>| value.map_or(JsValue::NULL, |v| JsValue::from_str(v));
-        Array::of4(
+        Array::of5(
             &JsValue::from_str(renew),
             &text(client_id),
             &text(revoke),
             &text(config.logout_url.as_ref()),
+            &JsValue::from_bool(config.cross_tab),
         )
     }
 
     /// Takes the next command, `undefined` when there is none:
     /// `[1, renewalId, idleMs, refreshToken]` renew, `[2, renewalId]` cancel that renewal,
-    /// `[3, eventName, detail]` emit an event, `[4, refreshToken]` end the server session.
+    /// `[3, eventName, detail]` emit an event, `[4, refreshToken]` end the server session,
+    /// `[5, message]` post `message` to the other tabs (for their `tab`).
     pub fn poll(&mut self) -> JsValue {
         let Some(command) = self.session.poll_command() else {
             return JsValue::UNDEFINED;
@@ -220,6 +236,9 @@ impl Engine {
             }
             Command::EndServerSession { refresh_token } => {
                 (kind(END_SERVER_SESSION), refresh(refresh_token), JsValue::NULL, JsValue::NULL)
+            }
+            Command::Broadcast(message) => {
+                (kind(BROADCAST), tab_message_value(message), JsValue::NULL, JsValue::NULL)
             }
         };
         Array::of4(&a, &b, &c, &d).into()
@@ -363,4 +382,54 @@ fn token_response(body: &JsValue) -> Option<TokenResponse> {
         token_type: read(body, "token_type", JsValue::as_string),
         refresh_token: read(body, "refresh_token", JsValue::as_string),
     })
+}
+
+/// A tab message as structured-clonable data: `[1, at]`, `[2, accessToken, receivedAt,
+/// expiresAt, refreshToken | null, signedInAt, lastActivity]`, `[3]`.
+fn tab_message_value(message: TabMessage) -> JsValue {
+    let time = |at: Instant| JsValue::from_f64(at.as_millis() as f64);
+    let array = Array::new();
+    match message {
+        TabMessage::Activity { at } => {
+            array.push(&JsValue::from_f64(TAB_ACTIVITY));
+            array.push(&time(at));
+        }
+        TabMessage::Token { token, signed_in_at, last_activity } => {
+            array.push(&JsValue::from_f64(TAB_TOKEN));
+            array.push(&JsValue::from_str(&token.access_token));
+            array.push(&time(token.received_at));
+            array.push(&time(token.expires_at));
+            array.push(&token.refresh_token.as_deref().map_or(JsValue::NULL, JsValue::from_str));
+            array.push(&time(signed_in_at));
+            array.push(&time(last_activity));
+        }
+        TabMessage::Teardown => {
+            array.push(&JsValue::from_f64(TAB_TEARDOWN));
+        }
+    }
+    array.into()
+}
+
+/// Reads what `tab_message_value` wrote; `None` for anything else (another version of the
+/// package, or a stray message on the channel).
+fn tab_message(value: &JsValue) -> Option<TabMessage> {
+    let array = value.dyn_ref::<Array>()?;
+    let time = |index: u32| array.get(index).as_f64().map(Instant::from_js_millis);
+    let kind = array.get(0).as_f64()?;
+    if kind == TAB_ACTIVITY {
+        Some(TabMessage::Activity { at: time(1)? })
+    } else if kind == TAB_TOKEN {
+        let access_token = array.get(1).as_string().filter(|token| !token.is_empty())?;
+        let token = Token {
+            access_token,
+            received_at: time(2)?,
+            expires_at: time(3)?,
+            refresh_token: array.get(4).as_string(),
+        };
+        Some(TabMessage::Token { token, signed_in_at: time(5)?, last_activity: time(6)? })
+    } else if kind == TAB_TEARDOWN {
+        Some(TabMessage::Teardown)
+    } else {
+        None
+    }
 }

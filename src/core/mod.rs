@@ -9,6 +9,7 @@ pub mod origin;
 pub mod renewal;
 pub mod retry;
 pub mod session;
+pub mod tabs;
 pub mod time;
 pub mod token;
 
@@ -21,5 +22,6 @@ pub use session::{
     Command, ErrorCode, Event, Phase, RenewalId, RenewalOutcome, Session, TeardownReason,
     TokenAccess,
 };
+pub use tabs::TabMessage;
 pub use time::Instant;
 pub use token::{BadTokenResponse, Token, TokenResponse};

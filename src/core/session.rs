@@ -10,6 +10,7 @@ use alloc::string::String;
 use super::options::Config;
 use super::renewal::{Backoff, RENEW_TIMEOUT_MS};
 use super::retry::{ResponseInfo, RetryDecision};
+use super::tabs::{TabMessage, SHARE_ACTIVITY_EVERY_MS};
 use super::time::Instant;
 use super::token::{BadTokenResponse, Token, TokenResponse};
 
@@ -153,6 +154,9 @@ pub enum Command {
         /// The refresh token to revoke, if any.
         refresh_token: Option<String>,
     },
+    /// Tell the app's other tabs (only with `crossTab`); they hand it to
+    /// [`Session::handle_tab_message`].
+    Broadcast(TabMessage),
 }
 
 /// How a renewal request ended.
@@ -237,6 +241,9 @@ pub struct Session {
     in_flight: Option<InFlight>,
     next_renewal_id: u64,
     backoff: Backoff,
+    /// The latest activity the other tabs were told of, and when they were told.
+    shared_activity: Instant,
+    shared_at: Option<Instant>,
     commands: VecDeque<Command>,
 }
 
@@ -256,6 +263,8 @@ impl Session {
             in_flight: None,
             next_renewal_id: 0,
             backoff: Backoff::default(),
+            shared_activity: Instant::default(),
+            shared_at: None,
             commands: VecDeque::new(),
         }
     }
@@ -300,9 +309,19 @@ impl Session {
                 _ => None,
             };
             let cap = self.max_session_deadline();
-            [Some(idle), warn, cap].into_iter().flatten().min()
+            [Some(idle), warn, cap, self.share_activity_at()].into_iter().flatten().min()
         });
         [renewal, session.flatten()].into_iter().flatten().min()
+    }
+
+    /// When activity the other tabs have not heard of is due to be told, if there is any.
+    fn share_activity_at(&self) -> Option<Instant> {
+        let unshared = self.config.cross_tab && self.last_activity > self.shared_activity;
+        unshared.then(|| self.next_share_at())
+    }
+
+    fn next_share_at(&self) -> Instant {
+        self.shared_at.map_or(Instant::default(), |at| at.plus_ms(SHARE_ACTIVITY_EVERY_MS))
     }
 
     /// The earliest time at which an activity event must reach [`Session::handle_activity`] at
@@ -316,7 +335,14 @@ impl Session {
             return Instant::default();
         }
         let idle = self.config.idle;
-        idle.warn_at(self.last_activity).unwrap_or(idle.deadline(self.last_activity))
+        let own = idle.warn_at(self.last_activity).unwrap_or(idle.deadline(self.last_activity));
+        // With other tabs, activity is shared every few seconds, so that their deadlines move
+        // too; the adapter reports the last event it held back by this time at the latest.
+        if self.config.cross_tab {
+            own.min(self.next_share_at())
+        } else {
+            own
+        }
     }
 
     /// The idle deadline of the signed-in session.
@@ -349,12 +375,18 @@ impl Session {
     pub fn handle_timeout(&mut self, now: Instant) {
         let now = self.advance(now);
         self.check_deadlines(now);
+        self.share_activity();
     }
 
     /// Real user activity at `at` (a trusted event, the page becoming visible, or `touch()`).
     /// An event at or after the idle deadline never revives the session: the deadline is
     /// checked first.
     pub fn handle_activity(&mut self, at: Instant) {
+        self.count_activity(at);
+        self.share_activity();
+    }
+
+    fn count_activity(&mut self, at: Instant) {
         let counts =
             at >= self.signed_in_at && at < self.idle_deadline() && !self.past_max_session(at);
         if self.signed_in() && counts {
@@ -385,6 +417,7 @@ impl Session {
         self.active_since_renewal = false;
         self.backoff.reset();
         self.store(token);
+        self.share_token();
         Ok(())
     }
 
@@ -489,6 +522,7 @@ impl Session {
                 }
                 self.backoff.reset();
                 self.store(token);
+                self.share_token();
             }
         }
     }
@@ -502,16 +536,73 @@ impl Session {
         } else {
             self.cancel_renewal();
             self.commands.push_back(Command::EndServerSession { refresh_token: None });
+            // Signing out means everywhere, even from a tab that was not signed in.
+            self.broadcast(TabMessage::Teardown);
         }
         self.phase = Phase::SignedOut;
     }
 
-    /// Another tab signed out or timed out.
+    /// Another tab signed out or timed out: follow it, reason `remote`. A resume in flight
+    /// here is abandoned too (its answer would revive a session being ended).
     pub fn handle_remote_teardown(&mut self, now: Instant) {
         self.advance(now);
+        self.cancel_renewal();
         if self.signed_in() {
             self.teardown(TeardownReason::Remote);
         }
+    }
+
+    /// A message from another tab of the app (`crossTab`; ignored without it).
+    pub fn handle_tab_message(&mut self, now: Instant, message: TabMessage) {
+        if !self.config.cross_tab {
+            return;
+        }
+        match message {
+            TabMessage::Activity { at } => {
+                // Told, not to be told again; counted like this tab's own (the idle deadline
+                // is checked first, so a late message never revives a session).
+                self.shared_activity = self.shared_activity.max(at);
+                self.count_activity(at);
+                let now = self.advance(now);
+                self.check_deadlines(now);
+            }
+            TabMessage::Token { token, signed_in_at, last_activity } => {
+                self.adopt(now, token, signed_in_at, last_activity)
+            }
+            TabMessage::Teardown => self.handle_remote_teardown(now),
+        }
+    }
+
+    /// Another tab's new token: this tab's renewal (if any) is no longer needed, callers
+    /// waiting for it get this token, and a tab that was not signed in is signed in.
+    fn adopt(&mut self, now: Instant, token: Token, signed_in_at: Instant, last_activity: Instant) {
+        let now = self.advance(now);
+        self.check_deadlines(now);
+        let newer = match &self.token {
+            Some(current) if self.signed_in() => token.expires_at > current.expires_at,
+            _ => true,
+        };
+        let alive = self.config.idle.deadline(last_activity) > now
+            && !self.config.max_session_ms.is_some_and(|ms| signed_in_at.plus_ms(ms) <= now);
+        if !newer || !alive || !token.usable_at(now) {
+            return; // a stale or crossed message: never a way around a deadline
+        }
+        // Signed in or not (a sign-in in one tab signs in them all), this tab now holds the
+        // sending tab's session.
+        if self.signed_in() {
+            self.signed_in_at = self.signed_in_at.min(signed_in_at);
+        } else {
+            self.phase = Phase::Active;
+            self.signed_in_at = signed_in_at;
+        }
+        self.shared_activity = self.shared_activity.max(last_activity);
+        self.last_activity = self.last_activity.max(last_activity).max(signed_in_at);
+        self.cancel_renewal();
+        // The renewal that produced it used up the activity before it.
+        self.active_since_renewal = false;
+        self.backoff.reset();
+        self.store(token);
+        self.check_deadlines(now);
     }
 
     // ---- decisions ----
@@ -609,6 +700,35 @@ impl Session {
         self.emit(Event::Renewed { expires_at });
     }
 
+    /// Tells the other tabs of the token just stored here.
+    fn share_token(&mut self) {
+        if let Some(token) = &self.token {
+            let message = TabMessage::Token {
+                token: token.clone(),
+                signed_in_at: self.signed_in_at,
+                last_activity: self.last_activity,
+            };
+            self.shared_activity = self.shared_activity.max(self.last_activity);
+            self.shared_at = Some(self.now);
+            self.broadcast(message);
+        }
+    }
+
+    /// Tells the other tabs of activity they have not heard of, at most every few seconds.
+    fn share_activity(&mut self) {
+        if self.signed_in() && self.share_activity_at().is_some_and(|due| self.now >= due) {
+            self.shared_activity = self.last_activity;
+            self.shared_at = Some(self.now);
+            self.broadcast(TabMessage::Activity { at: self.last_activity });
+        }
+    }
+
+    fn broadcast(&mut self, message: TabMessage) {
+        if self.config.cross_tab {
+            self.commands.push_back(Command::Broadcast(message));
+        }
+    }
+
     fn cancel_renewal(&mut self) {
         if let Some(flight) = self.in_flight.take() {
             self.commands.push_back(Command::CancelRenewal(flight.id));
@@ -627,6 +747,9 @@ impl Session {
             TeardownReason::Idle | TeardownReason::MaxSession | TeardownReason::Logout
         ) {
             self.commands.push_back(Command::EndServerSession { refresh_token });
+        }
+        if reason != TeardownReason::Remote {
+            self.broadcast(TabMessage::Teardown);
         }
         self.emit(Event::Expired { reason });
     }
@@ -699,7 +822,11 @@ mod tests {
 
     #[test]
     fn activity_below_the_report_threshold_may_wait_but_not_once_a_renewal_needs_it() {
-        let mut session = session();
+        let raw = RawOptions {
+            cross_tab: crate::core::options::Raw::Given(false),
+            ..RawOptions::default()
+        };
+        let mut session = Session::new(Config::from_raw(raw, "https://app.example").unwrap());
         let t0 = Instant::from_millis(1_000_000);
         session.handle_sign_in(t0, token(300.0)).unwrap();
         assert_eq!(session.activity_report_threshold(), t0.plus_ms(14 * 60_000), "the warning");
@@ -707,6 +834,33 @@ mod tests {
         assert_eq!(session.activity_report_threshold(), Instant::default(), "report at once");
         session.handle_activity(t0.plus_ms(4 * 60_000 + 1));
         assert!(session.renewal_in_flight());
+    }
+
+    #[test]
+    fn with_other_tabs_activity_is_reported_and_shared_every_few_seconds() {
+        let mut session = session();
+        let t0 = Instant::from_millis(1_000_000);
+        session.handle_sign_in(t0, token(300.0)).unwrap();
+        let shared = |session: &mut Session| {
+            std::iter::from_fn(|| session.poll_command())
+                .filter_map(|command| match command {
+                    Command::Broadcast(TabMessage::Activity { at }) => Some(at),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        shared(&mut session);
+        assert_eq!(session.activity_report_threshold(), t0.plus_ms(SHARE_ACTIVITY_EVERY_MS));
+        session.handle_activity(t0.plus_ms(1_000));
+        assert_eq!(shared(&mut session), [], "told with the token a second ago");
+        assert_eq!(session.poll_timeout(), Some(t0.plus_ms(SHARE_ACTIVITY_EVERY_MS)));
+        session.handle_timeout(t0.plus_ms(SHARE_ACTIVITY_EVERY_MS));
+        assert_eq!(shared(&mut session), [t0.plus_ms(1_000)]);
+        assert_eq!(
+            session.poll_timeout(),
+            Some(t0.plus_ms(4 * 60_000)),
+            "the renewal: nothing unshared"
+        );
     }
 
     #[test]

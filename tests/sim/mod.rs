@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use authpulse::core::options::{Raw, RawOptions};
 use authpulse::core::{
     Command, Config, Event, Instant, RenewalId, RenewalOutcome, ResponseInfo, RetryDecision,
-    Session, TeardownReason, TokenAccess, TokenResponse,
+    Session, TabMessage, TeardownReason, TokenAccess, TokenResponse,
 };
 
 pub const SECOND: u64 = 1_000;
@@ -98,6 +98,8 @@ pub struct Sim {
     /// Whether activity goes through the adapter's lazy path (as in the browser).
     pub lazy_activity: bool,
     pending_activity: Option<u64>,
+    /// The adapter's timer for held-back activity: the report threshold when it was held back.
+    flush_at: Option<u64>,
     pending_renewals: VecDeque<PendingRenewal>,
     issued: Vec<Issued>,
     session_epoch: u64,
@@ -119,6 +121,8 @@ pub struct Sim {
     pub last_activity_input: Option<u64>,
     /// Start of the last successful renewal, or the sign-in.
     pub renewal_basis: u64,
+    /// What the session told other tabs (a single tab: nobody listens).
+    pub broadcasts: Vec<TabMessage>,
 }
 
 pub fn options(edit: impl FnOnce(&mut RawOptions)) -> Config {
@@ -149,6 +153,7 @@ impl Sim {
             renew_latency_ms: 100,
             lazy_activity: true,
             pending_activity: None,
+            flush_at: None,
             pending_renewals: VecDeque::new(),
             issued: Vec::new(),
             session_epoch: 0,
@@ -163,6 +168,7 @@ impl Sim {
             outstanding: Vec::new(),
             last_activity_input: None,
             renewal_basis: T0,
+            broadcasts: Vec::new(),
         }
     }
 
@@ -218,7 +224,11 @@ impl Sim {
     /// Real user activity now.
     pub fn activity(&mut self) {
         self.last_activity_input = Some(self.now);
-        if self.lazy_activity && self.at() < self.session.activity_report_threshold() {
+        let threshold = self.session.activity_report_threshold();
+        if self.lazy_activity && self.at() < threshold {
+            if self.pending_activity.is_none() {
+                self.flush_at = Some(threshold.as_millis());
+            }
             self.pending_activity = Some(self.now);
             return;
         }
@@ -228,6 +238,7 @@ impl Sim {
     }
 
     fn flush_activity(&mut self) {
+        self.flush_at = None;
         if let Some(at) = self.pending_activity.take() {
             self.session.handle_activity(Instant::from_millis(at));
             self.drain();
@@ -283,6 +294,7 @@ impl Sim {
                     self.server_session_ends += 1;
                     self.session_epoch += 1;
                 }
+                Command::Broadcast(message) => self.broadcasts.push(message),
             }
         }
     }
@@ -320,7 +332,7 @@ impl Sim {
     fn next_wakeup(&self) -> Option<u64> {
         let timer = self.session.poll_timeout().map(Instant::as_millis);
         let answer = self.pending_renewals.iter().map(|p| p.answer_at).min();
-        [timer, answer].into_iter().flatten().min()
+        [timer, answer, self.flush_at].into_iter().flatten().min()
     }
 
     /// Lets time pass until `until`, waking at every deadline on the way (a foreground tab).

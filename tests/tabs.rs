@@ -1,0 +1,371 @@
+//! Several tabs of one app (`crossTab`), each with its own session, over simulated time: the
+//! channel delivers each tab's messages to the others, and renewals take turns under one lock
+//! as the browser adapter's Web Lock makes them, against one auth server.
+
+use std::collections::{HashSet, VecDeque};
+
+use authpulse::core::options::{Raw, RawOptions};
+use authpulse::core::{
+    Command, Config, Event, Instant, Phase, RenewalId, RenewalOutcome, Session, TabMessage,
+    TeardownReason, TokenAccess, TokenResponse,
+};
+
+const SECOND: u64 = 1_000;
+const MINUTE: u64 = 60 * SECOND;
+const HOUR: u64 = 60 * MINUTE;
+const T0: u64 = 1_800_000_000_000;
+const LATENCY: u64 = 100;
+
+struct Tab {
+    session: Session,
+    /// Activity the adapter held back, and its timer for it.
+    pending: Option<u64>,
+    flush_at: Option<u64>,
+    events: Vec<(u64, Event)>,
+}
+
+/// A renewal waiting for the lock or holding it.
+struct Turn {
+    tab: usize,
+    id: RenewalId,
+    refresh_token: Option<String>,
+    answer_at: Option<u64>,
+}
+
+struct Tabs {
+    tabs: Vec<Tab>,
+    now: u64,
+    /// FIFO of renewals under the lock; the first one holds it.
+    lock: VecDeque<Turn>,
+    /// Times renew requests reached the server.
+    renewals: Vec<u64>,
+    server_session_ends: usize,
+    reject_renewals: bool,
+    /// Refresh-token strategy: the server rotates on every use and remembers used ones.
+    refresh_tokens: bool,
+    used_refresh_tokens: HashSet<String>,
+    reused_refresh_tokens: usize,
+    issued: usize,
+}
+
+fn config(cross_tab: bool, refresh: bool) -> Config {
+    let mut raw = RawOptions { cross_tab: Raw::Given(cross_tab), ..RawOptions::default() };
+    if refresh {
+        raw.token_endpoint = Raw::Given("https://idp.example/token".into());
+        raw.client_id = Raw::Given("spa".into());
+    }
+    match Config::from_raw(raw, "https://app.example") {
+        Ok(config) => config,
+        Err(error) => panic!("{}", error.message()),
+    }
+}
+
+impl Tabs {
+    fn new(count: usize, cross_tab: bool, refresh_tokens: bool) -> Self {
+        let tabs = (0..count)
+            .map(|_| Tab {
+                session: Session::new(config(cross_tab, refresh_tokens)),
+                pending: None,
+                flush_at: None,
+                events: Vec::new(),
+            })
+            .collect();
+        Tabs {
+            tabs,
+            now: T0,
+            lock: VecDeque::new(),
+            renewals: Vec::new(),
+            server_session_ends: 0,
+            reject_renewals: false,
+            refresh_tokens,
+            used_refresh_tokens: HashSet::new(),
+            reused_refresh_tokens: 0,
+            issued: 0,
+        }
+    }
+
+    fn at(&self) -> Instant {
+        Instant::from_millis(self.now)
+    }
+
+    fn issue(&mut self) -> TokenResponse {
+        self.issued += 1;
+        TokenResponse {
+            access_token: Some(format!("tok-{}", self.issued)),
+            expires_in: Some(300.0),
+            token_type: Some("Bearer".into()),
+            refresh_token: self.refresh_tokens.then(|| format!("rt-{}", self.issued)),
+        }
+    }
+
+    /// The app signs in with its own login in `tab`.
+    fn sign_in(&mut self, tab: usize) {
+        let response = self.issue();
+        self.input(tab, |session, now| {
+            assert!(session.handle_sign_in(now, response).is_ok());
+        });
+    }
+
+    /// Real user input in `tab`, through the adapter's lazy path.
+    fn activity(&mut self, tab: usize) {
+        let now = self.at();
+        let threshold = self.tabs[tab].session.activity_report_threshold();
+        let state = &mut self.tabs[tab];
+        if now < threshold {
+            if state.pending.is_none() {
+                state.flush_at = Some(threshold.as_millis());
+            }
+            state.pending = Some(self.now);
+            return;
+        }
+        self.input(tab, |session, now| session.handle_activity(now));
+    }
+
+    fn logout(&mut self, tab: usize) {
+        self.input(tab, |session, now| session.handle_logout(now));
+    }
+
+    fn token(&mut self, tab: usize) -> Option<String> {
+        let mut token = None;
+        self.input(tab, |session, now| {
+            if let TokenAccess::Ready { token: ready, .. } = session.access_token(now) {
+                token = Some(ready.to_owned());
+            }
+        });
+        token
+    }
+
+    /// One input to one tab, as the adapter does it: held-back activity first, then the
+    /// input, then the commands (which may reach the other tabs and the lock).
+    fn input(&mut self, tab: usize, step: impl FnOnce(&mut Session, Instant)) {
+        let now = self.at();
+        let state = &mut self.tabs[tab];
+        state.flush_at = None;
+        if let Some(at) = state.pending.take() {
+            state.session.handle_activity(Instant::from_millis(at));
+        }
+        step(&mut state.session, now);
+        self.drain(tab);
+        // The lock passes on only once the holder's messages reached every tab.
+        self.grant();
+    }
+
+    fn drain(&mut self, tab: usize) {
+        let mut messages = Vec::new();
+        while let Some(command) = self.tabs[tab].session.poll_command() {
+            match command {
+                Command::Renew { id, refresh_token, .. } => {
+                    self.lock.push_back(Turn { tab, id, refresh_token, answer_at: None })
+                }
+                Command::CancelRenewal(id) => {
+                    self.lock.retain(|turn| !(turn.tab == tab && turn.id == id));
+                }
+                Command::Emit(event) => self.tabs[tab].events.push((self.now, event)),
+                Command::EndServerSession { .. } => self.server_session_ends += 1,
+                Command::Broadcast(message) => messages.push(message),
+            }
+        }
+        for message in messages {
+            for other in (0..self.tabs.len()).filter(|&other| other != tab) {
+                let now = self.at();
+                self.tabs[other].session.handle_tab_message(now, message.clone());
+                self.drain(other);
+            }
+        }
+    }
+
+    /// The first renewal in line holds the lock: its request goes out now.
+    fn grant(&mut self) {
+        if let Some(turn) = self.lock.front_mut().filter(|turn| turn.answer_at.is_none()) {
+            turn.answer_at = Some(self.now + LATENCY);
+            self.renewals.push(self.now);
+            if let Some(refresh) = turn.refresh_token.clone() {
+                if !self.used_refresh_tokens.insert(refresh) {
+                    self.reused_refresh_tokens += 1;
+                }
+            }
+        }
+    }
+
+    fn answer(&mut self) {
+        let Some(turn) = self.lock.pop_front() else {
+            return;
+        };
+        let outcome = if self.reject_renewals {
+            RenewalOutcome::Rejected
+        } else {
+            RenewalOutcome::Token(self.issue())
+        };
+        self.input(turn.tab, |session, now| session.handle_renewal(now, turn.id, outcome));
+    }
+
+    fn next_wakeup(&self) -> Option<u64> {
+        let timers = self
+            .tabs
+            .iter()
+            .flat_map(|tab| [tab.session.poll_timeout().map(Instant::as_millis), tab.flush_at]);
+        let answer = self.lock.front().and_then(|turn| turn.answer_at);
+        timers.chain([answer]).flatten().min()
+    }
+
+    fn run_until(&mut self, until: u64) {
+        while let Some(next) = self.next_wakeup().filter(|&next| next <= until) {
+            self.now = self.now.max(next);
+            if self.lock.front().and_then(|turn| turn.answer_at).is_some_and(|at| at <= self.now) {
+                self.answer();
+                continue;
+            }
+            for tab in 0..self.tabs.len() {
+                let due = [self.tabs[tab].session.poll_timeout().map(Instant::as_millis)]
+                    .into_iter()
+                    .chain([self.tabs[tab].flush_at])
+                    .flatten()
+                    .any(|at| at <= self.now);
+                if due {
+                    self.input(tab, |session, now| session.handle_timeout(now));
+                }
+            }
+        }
+        self.now = self.now.max(until);
+    }
+
+    fn run_for(&mut self, ms: u64) {
+        self.run_until(self.now + ms);
+    }
+
+    fn phases(&self) -> Vec<Phase> {
+        self.tabs.iter().map(|tab| tab.session.phase()).collect()
+    }
+
+    fn expired(&self, tab: usize) -> Vec<(u64, TeardownReason)> {
+        self.tabs[tab]
+            .events
+            .iter()
+            .filter_map(|(at, event)| match event {
+                Event::Expired { reason } => Some((*at, *reason)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn warnings(&self, tab: usize) -> usize {
+        self.tabs[tab].events.iter().filter(|(_, e)| matches!(e, Event::IdleWarning { .. })).count()
+    }
+}
+
+#[test]
+fn a_user_busy_in_one_tab_keeps_three_tabs_signed_in_with_one_renewal_each_time() {
+    let mut tabs = Tabs::new(3, true, false);
+    tabs.sign_in(0);
+    while tabs.now - T0 < 2 * HOUR {
+        tabs.activity(0);
+        tabs.run_for(30 * SECOND);
+    }
+    assert_eq!(tabs.phases(), [Phase::Active; 3]);
+    assert_eq!((0..3).map(|tab| tabs.warnings(tab)).sum::<usize>(), 0, "no tab ever warned");
+    // As for one tab: a token every (5 min − 60 s), the sign-in's first, one request each time
+    // for all three tabs.
+    assert_eq!(tabs.renewals.len() + 1, (2 * HOUR).div_ceil(4 * MINUTE) as usize);
+    let tokens: Vec<_> = (0..3).map(|tab| tabs.token(tab)).collect();
+    assert!(tokens[0].is_some());
+    assert!(tokens.iter().all(|token| *token == tokens[0]), "one token everywhere: {tokens:?}");
+}
+
+#[test]
+fn without_cross_tab_each_tab_keeps_its_own_session() {
+    let mut tabs = Tabs::new(2, false, false);
+    tabs.sign_in(0);
+    tabs.sign_in(1);
+    while tabs.now - T0 < HOUR {
+        tabs.activity(0);
+        tabs.run_for(30 * SECOND);
+    }
+    assert_eq!(tabs.phases(), [Phase::Active, Phase::Expired]);
+    assert_eq!(tabs.expired(1), [(T0 + 15 * MINUTE, TeardownReason::Idle)]);
+    tabs.logout(0);
+    assert_eq!(tabs.expired(1).len(), 1, "a logout elsewhere is not heard");
+}
+
+#[test]
+fn an_idle_user_is_signed_out_of_every_tab_at_last_activity_plus_15_minutes() {
+    let mut tabs = Tabs::new(3, true, false);
+    tabs.sign_in(0);
+    tabs.run_for(10 * MINUTE);
+    for _ in 0..7 {
+        tabs.activity(2);
+        tabs.run_for(500);
+    }
+    let last = tabs.now - 500;
+    tabs.run_for(HOUR);
+    for tab in 0..3 {
+        let expired = tabs.expired(tab);
+        assert_eq!(expired.len(), 1, "tab {tab}: {expired:?}");
+        assert_eq!(expired[0].0, last + 15 * MINUTE, "tab {tab} at the shared deadline");
+        assert_eq!(tabs.warnings(tab), 1, "tab {tab} warned once");
+        assert_eq!(tabs.token(tab), None);
+    }
+    assert!(tabs.server_session_ends >= 1);
+}
+
+#[test]
+fn logout_in_one_tab_signs_out_every_tab_at_once() {
+    let mut tabs = Tabs::new(3, true, false);
+    tabs.sign_in(1);
+    tabs.run_for(3 * MINUTE);
+    tabs.logout(1);
+    assert_eq!(tabs.phases(), [Phase::Expired, Phase::SignedOut, Phase::Expired]);
+    assert_eq!(tabs.expired(0), [(T0 + 3 * MINUTE, TeardownReason::Remote)]);
+    assert_eq!(tabs.expired(1), [(T0 + 3 * MINUTE, TeardownReason::Logout)]);
+    assert_eq!(tabs.server_session_ends, 1, "the server session is ended once");
+    assert_eq!(tabs.token(2), None);
+}
+
+#[test]
+fn a_rejected_renewal_signs_out_every_tab() {
+    let mut tabs = Tabs::new(2, true, false);
+    tabs.sign_in(0);
+    tabs.activity(1);
+    tabs.reject_renewals = true;
+    tabs.run_for(5 * MINUTE);
+    let reasons: Vec<_> = (0..2).flat_map(|tab| tabs.expired(tab)).map(|(_, r)| r).collect();
+    assert!(reasons.contains(&TeardownReason::Session), "{reasons:?}");
+    assert!(reasons.contains(&TeardownReason::Remote), "{reasons:?}");
+    assert_eq!(tabs.renewals.len(), 1, "one renewal tried, for both tabs");
+}
+
+#[test]
+fn rotated_refresh_tokens_are_shared_so_no_tab_ever_sends_a_used_one() {
+    let mut tabs = Tabs::new(4, true, true);
+    tabs.sign_in(3);
+    while tabs.now - T0 < 8 * HOUR {
+        let busy = ((tabs.now - T0) / (7 * MINUTE)) as usize % 4;
+        tabs.activity(busy);
+        tabs.run_for(20 * SECOND);
+    }
+    assert_eq!(tabs.reused_refresh_tokens, 0);
+    assert_eq!(tabs.renewals.len() + 1, 120, "a token every 4 minutes, the sign-in's first");
+    assert_eq!(tabs.phases(), [Phase::Active; 4]);
+}
+
+#[test]
+fn a_tab_that_was_not_signed_in_takes_the_session_another_tab_signs_in_with() {
+    let mut tabs = Tabs::new(2, true, false);
+    tabs.sign_in(0);
+    assert_eq!(tabs.phases(), [Phase::Active, Phase::Active]);
+    assert_eq!(tabs.token(1), tabs.token(0));
+}
+
+#[test]
+fn a_token_that_arrives_after_the_shared_deadline_revives_nothing() {
+    let mut tabs = Tabs::new(2, true, false);
+    tabs.sign_in(0);
+    let message = tabs.tabs[0].session.token_expires_at();
+    assert!(message.is_some());
+    // The other tab slept through the deadline; a token told late (before it slept) arrives.
+    let stale = TabMessage::Activity { at: tabs.at() };
+    tabs.now += 20 * MINUTE;
+    let now = tabs.at();
+    tabs.tabs[1].session.handle_tab_message(now, stale);
+    assert_eq!(tabs.tabs[1].session.phase(), Phase::Expired);
+    assert_eq!(tabs.token(1), None);
+}
