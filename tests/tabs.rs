@@ -46,6 +46,12 @@ struct Tabs {
     used_refresh_tokens: HashSet<String>,
     reused_refresh_tokens: usize,
     issued: usize,
+    /// When each issued token expires at the server.
+    issue_times: Vec<u64>,
+    /// Messages posted and not delivered yet (only when `delay_messages`): they arrive at the
+    /// next wake-up or input, before the lock passes on.
+    delay_messages: bool,
+    in_transit: VecDeque<(usize, TabMessage)>,
 }
 
 fn config(cross_tab: bool, refresh: bool) -> Config {
@@ -81,6 +87,9 @@ impl Tabs {
             used_refresh_tokens: HashSet::new(),
             reused_refresh_tokens: 0,
             issued: 0,
+            issue_times: Vec::new(),
+            delay_messages: false,
+            in_transit: VecDeque::new(),
         }
     }
 
@@ -90,6 +99,7 @@ impl Tabs {
 
     fn issue(&mut self) -> TokenResponse {
         self.issued += 1;
+        self.issue_times.push(self.now + 300 * SECOND);
         TokenResponse {
             access_token: Some(format!("tok-{}", self.issued)),
             expires_in: Some(300.0),
@@ -138,6 +148,7 @@ impl Tabs {
     /// One input to one tab, as the adapter does it: held-back activity first, then the
     /// input, then the commands (which may reach the other tabs and the lock).
     fn input(&mut self, tab: usize, step: impl FnOnce(&mut Session, Instant)) {
+        self.deliver();
         let now = self.at();
         let state = &mut self.tabs[tab];
         state.flush_at = None;
@@ -165,8 +176,15 @@ impl Tabs {
                 Command::Broadcast(message) => messages.push(message),
             }
         }
-        for message in messages {
-            for other in (0..self.tabs.len()).filter(|&other| other != tab) {
+        self.in_transit.extend(messages.into_iter().map(|message| (tab, message)));
+        if !self.delay_messages {
+            self.deliver();
+        }
+    }
+
+    fn deliver(&mut self) {
+        while let Some((from, message)) = self.in_transit.pop_front() {
+            for other in (0..self.tabs.len()).filter(|&other| other != from) {
                 let now = self.at();
                 self.tabs[other].session.handle_tab_message(now, message.clone());
                 self.drain(other);
@@ -176,6 +194,9 @@ impl Tabs {
 
     /// The first renewal in line holds the lock: its request goes out now.
     fn grant(&mut self) {
+        if !self.in_transit.is_empty() {
+            return;
+        }
         if let Some(turn) = self.lock.front_mut().filter(|turn| turn.answer_at.is_none()) {
             turn.answer_at = Some(self.now + LATENCY);
             self.renewals.push(self.now);
@@ -205,12 +226,16 @@ impl Tabs {
             .iter()
             .flat_map(|tab| [tab.session.poll_timeout().map(Instant::as_millis), tab.flush_at]);
         let answer = self.lock.front().and_then(|turn| turn.answer_at);
-        timers.chain([answer]).flatten().min()
+        // Messages in transit arrive at the next turn of the event loop.
+        let message = (!self.in_transit.is_empty()).then_some(self.now);
+        timers.chain([answer, message]).flatten().min()
     }
 
     fn run_until(&mut self, until: u64) {
         while let Some(next) = self.next_wakeup().filter(|&next| next <= until) {
             self.now = self.now.max(next);
+            self.deliver();
+            self.grant();
             if self.lock.front().and_then(|turn| turn.answer_at).is_some_and(|at| at <= self.now) {
                 self.answer();
                 continue;
@@ -368,4 +393,95 @@ fn a_token_that_arrives_after_the_shared_deadline_revives_nothing() {
     tabs.tabs[1].session.handle_tab_message(now, stale);
     assert_eq!(tabs.tabs[1].session.phase(), Phase::Expired);
     assert_eq!(tabs.token(1), None);
+}
+
+mod properties {
+    //! Random interleavings of input, sign-in, sign-out, requests and time across three tabs.
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Clone, Debug)]
+    enum Step {
+        Activity(usize),
+        Wait(u64),
+        /// The machine sleeps: the clock jumps, no timer fires, no answer arrives meanwhile.
+        Sleep(u64),
+        Token(usize),
+        SignIn(usize),
+        Logout(usize),
+        Reject(bool),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            6 => (0..3usize).prop_map(Step::Activity),
+            4 => (0..20 * SECOND).prop_map(Step::Wait),
+            4 => (0..5 * MINUTE).prop_map(Step::Wait),
+            2 => (0..20 * MINUTE).prop_map(Step::Wait),
+            1 => (0..40 * MINUTE).prop_map(Step::Sleep),
+            4 => (0..3usize).prop_map(Step::Token),
+            1 => (0..3usize).prop_map(Step::SignIn),
+            1 => (0..3usize).prop_map(Step::Logout),
+            1 => prop::bool::weighted(0.2).prop_map(Step::Reject),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// Whatever happens in whichever tab: no tab hands out a token after the idle deadline
+        /// of the user's latest input anywhere, nor an expired one; no refresh token is sent
+        /// twice; and no tab signs in again without a sign-in.
+        #[test]
+        fn tabs_never_outlive_the_shared_deadline_nor_reuse_a_refresh_token(
+            steps in prop::collection::vec(step(), 1..80),
+            delay_messages in any::<bool>(),
+        ) {
+            let mut tabs = Tabs::new(3, true, true);
+            tabs.delay_messages = delay_messages;
+            let mut last_input = None::<u64>;
+            let mut expiry = std::collections::HashMap::new();
+            for step in steps {
+                match step {
+                    Step::Activity(tab) => {
+                        last_input = Some(tabs.now);
+                        tabs.activity(tab);
+                    }
+                    Step::Wait(ms) => tabs.run_for(ms),
+                    Step::Sleep(ms) => {
+                        tabs.now += ms;
+                        if let Some(turn) = tabs.lock.front_mut() {
+                            turn.answer_at = turn.answer_at.map(|at| at.max(tabs.now));
+                        }
+                    }
+                    Step::Token(tab) => {
+                        if let Some(token) = tabs.token(tab) {
+                            let input = last_input.expect("a token only after a sign-in");
+                            prop_assert!(tabs.now < input + 15 * MINUTE,
+                                "tab {} handed out a token at +{} ms, last input at +{} ms",
+                                tab, tabs.now - T0, input - T0);
+                            let expires = expiry.get(&token).copied().unwrap_or(u64::MAX);
+                            prop_assert!(tabs.now < expires, "an expired token");
+                        }
+                    }
+                    Step::SignIn(tab) => {
+                        last_input = Some(tabs.now);
+                        tabs.sign_in(tab);
+                    }
+                    Step::Logout(tab) => {
+                        tabs.logout(tab);
+                        tabs.deliver();
+                        last_input = None;
+                        prop_assert!(tabs.phases().iter().all(|phase| *phase != Phase::Active
+                            && *phase != Phase::Warning), "signed out everywhere");
+                    }
+                    Step::Reject(reject) => tabs.reject_renewals = reject,
+                }
+                for index in 1..=tabs.issued {
+                    expiry.entry(format!("tok-{index}")).or_insert(tabs.issue_times[index - 1]);
+                }
+                prop_assert_eq!(tabs.reused_refresh_tokens, 0);
+            }
+        }
+    }
 }
