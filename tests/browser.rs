@@ -37,6 +37,7 @@ const PAGE: &str = "https://app.example";
 const T0: f64 = 1_800_000_000_000.0;
 const RENEW: f64 = 1.0;
 const EMIT: f64 = 3.0;
+const BROADCAST: f64 = 5.0;
 const WAIT: f64 = 1.0;
 const UNAVAILABLE: f64 = 2.0;
 
@@ -156,7 +157,10 @@ fn sign_in_takes_a_token_response_object_and_refuses_malformed_ones() {
         .unwrap_or_else(|_| panic!("a good response refused"));
     assert_eq!(engine.phase(), "active");
     let renewed = format!(r#"[3,"renewed",{{"expiresAt":{}}},null]"#, T0 + 300_000.0);
-    assert_eq!(commands(&mut engine), [renewed]);
+    // ... and the other tabs get the token: [5, [2, token, receivedAt, expiresAt, refresh,
+    // signedInAt, lastActivity]].
+    let shared = format!(r#"[5,[2,"t1",{T0},{},null,{T0},{T0}],null,null]"#, T0 + 300_000.0);
+    assert_eq!(commands(&mut engine), [renewed, shared]);
     assert_eq!(access(&mut engine, T0 + 1_000.0), Ok(("t1".into(), 1.0)));
 }
 
@@ -174,7 +178,11 @@ fn a_refused_token_is_renewed_once_and_a_renew_401_signs_out_with_reason_session
     assert_eq!(access(&mut engine, T0 + 10.0), Err(WAIT), "wait for the renewal");
     assert_eq!(commands(&mut engine), ["[1,0,10,null]"], "renewal 0, idle for 10 ms");
     engine.renewal_answered(T0 + 20.0, 0.0, 401, json(r#"{"error":"no session"}"#));
-    assert_eq!(commands(&mut engine), [r#"[3,"expired",{"reason":"session"},null]"#]);
+    assert_eq!(
+        commands(&mut engine),
+        ["[5,[3],null,null]", r#"[3,"expired",{"reason":"session"},null]"#],
+        "the other tabs are told, then the app"
+    );
     assert_eq!(engine.phase(), "expired");
     assert_eq!(access(&mut engine, T0 + 30.0), Err(UNAVAILABLE), "no token without a session");
 }
@@ -210,4 +218,55 @@ fn nonsense_numbers_never_trap() {
         commands(&mut engine);
     }
     assert!(engine.deadline() >= -1.0);
+}
+
+/// The broadcast messages (`[5, message]`) among `commands`, as values.
+fn broadcasts(engine: &mut Engine) -> Vec<JsValue> {
+    commands(engine)
+        .iter()
+        .filter(|command| kind(command) == BROADCAST)
+        .filter_map(|command| JSON::parse(command).ok().map(|value| get(&value, "1")))
+        .collect()
+}
+
+#[wasm_bindgen_test]
+fn tabs_take_each_others_tokens_and_sign_outs_and_ignore_anything_else() {
+    let mut first = engine("{}");
+    let mut second = engine("{}");
+    first
+        .sign_in(T0, json(r#"{"access_token":"t1","expires_in":300,"refresh_token":"r1"}"#))
+        .unwrap_or_else(|_| panic!());
+    let messages = broadcasts(&mut first);
+    assert_eq!(messages.len(), 1);
+    for garbage in ["null", r#""x""#, "{}", "[]", "[9]", "[1]", r#"[2,"",1,2,null,1,1]"#, "[2,1]"] {
+        second.tab(T0 + 1.0, json(garbage));
+        assert_eq!(second.phase(), "signedOut", "{garbage} ignored");
+    }
+    second.tab(T0 + 1.0, messages[0].clone());
+    assert_eq!(second.phase(), "active", "a sign-in in one tab signs in the other");
+    assert_eq!(access(&mut second, T0 + 2.0), Ok(("t1".into(), 1.0)));
+    assert!(broadcasts(&mut second).is_empty(), "a token from another tab is not told again");
+
+    first.activity(T0 + 60_000.0);
+    let activity = broadcasts(&mut first);
+    assert_eq!(activity.len(), 1);
+    second.tab(T0 + 60_001.0, activity[0].clone());
+    second.timeout(T0 + 14.0 * 60_000.0 + 1_000.0);
+    assert_eq!(second.phase(), "active", "the warning moved to 15 min by the other tab's input");
+    commands(&mut second);
+
+    first.logout(T0 + 70_000.0);
+    let teardown = broadcasts(&mut first);
+    assert_eq!(teardown.len(), 1);
+    second.tab(T0 + 70_001.0, teardown[0].clone());
+    assert_eq!(second.phase(), "expired");
+    assert!(commands(&mut second).iter().any(|c| c.contains(r#"{"reason":"remote"}"#)));
+
+    let mut alone = engine(r#"{"crossTab":false}"#);
+    alone
+        .sign_in(T0, json(r#"{"access_token":"t2","expires_in":300}"#))
+        .unwrap_or_else(|_| panic!());
+    assert!(broadcasts(&mut alone).is_empty(), "crossTab: false tells nobody");
+    alone.tab(T0 + 1.0, teardown[0].clone());
+    assert_eq!(alone.phase(), "active", "and hears nobody");
 }
