@@ -13,6 +13,9 @@ const MAX_DELAY_MS = 2 ** 31 - 1;
 // Engine.access / Engine.response results and Engine.poll command kinds.
 const WAIT = 1, RETRY = 1;
 const RENEW = 1, CANCEL_RENEWAL = 2, EMIT = 3, END_SERVER_SESSION = 4, BROADCAST = 5;
+const TAB_TOKEN = 2; // a tab message carrying a new token: [2, token, receivedAt, expiresAt, …]
+// How long a tab whose turn to renew came waits for another tab's newer token to reach it.
+const NEWER_TOKEN_WAIT_MS = 1_000;
 
 const codedError = (Kind, code, message) => Object.assign(new Kind(`authpulse: ${message}`), { code });
 
@@ -38,6 +41,8 @@ export class AuthClient {
   #timerAt = -1;
   #renewal = null; // { id, controller }
   #channel = null; // BroadcastChannel to the app's other tabs (crossTab); its name is the lock's
+  #expiresAt = 0; // expiry of this tab's token (from `renewed`), 0 for none
+  #mark = null; // { release, granted }: the lock `${channel} ${expiresAt}` held for the token this tab got
   #settled = null; // { promise, resolve }: callers waiting for the renewal in flight
   #onActivity;
   #onShow;
@@ -167,6 +172,7 @@ export class AuthClient {
     removeEventListener("pageshow", this.#onShow, LISTEN);
     clearTimeout(this.#timer);
     this.#renewal?.controller.abort();
+    this.#mark?.release();
     this.#channel?.close();
     this.#listeners.forEach((set) => set.clear());
     this.#engine.free();
@@ -198,9 +204,15 @@ export class AuthClient {
       const [kind, a, b, c] = command;
       if (kind === RENEW) this.#renew(a, b, c);
       else if (kind === CANCEL_RENEWAL) this.#cancelRenewal(a);
-      else if (kind === EMIT) events.push([a, b]);
-      else if (kind === END_SERVER_SESSION) this.#endServerSession(a);
-      else if (kind === BROADCAST) this.#channel?.postMessage(a);
+      else if (kind === EMIT) {
+        events.push([a, b]);
+        if (a === "renewed") this.#expiresAt = b.expiresAt;
+        if (a === "expired") this.#markToken(0);
+      } else if (kind === END_SERVER_SESSION) this.#endServerSession(a);
+      else if (kind === BROADCAST) {
+        this.#channel?.postMessage(a);
+        if (a[0] === TAB_TOKEN) this.#markToken(a[3]);
+      }
     }
     this.#threshold = engine.threshold();
     const at = engine.deadline();
@@ -258,22 +270,55 @@ export class AuthClient {
   }
 
   // With other tabs, one renewal for all: the tabs take turns under a Web Lock, and a tab whose
-  // turn comes after another tab's new token reached it finds its renewal cancelled.
+  // turn comes after another tab's new token reached it finds its renewal cancelled (the
+  // engine cancels it on that token). The message may reach it after its turn came: the lock
+  // manager is the one ordered authority, so a tab that got a token holds a second lock named
+  // after its expiry, taken before the turn passes on; a tab whose turn comes while a newer
+  // token's lock is held waits for that token instead of renewing.
   async #renew(id, idleMs, refreshToken) {
     const controller = new AbortController();
+    const { signal } = controller;
     this.#renewal = { id, controller };
     const locks = globalThis.navigator?.locks;
     if (!this.#channel || !locks) return this.#send(id, idleMs, refreshToken, controller);
     try {
-      await locks.request(this.#channel.name, { signal: controller.signal }, async () => {
-        await nextTask(); // let a message the previous holder posted arrive first
-        if (controller.signal.aborted) return;
+      await locks.request(this.#channel.name, { signal }, async () => {
+        await nextTask();
+        if (this.#expiresAt > 0 && !signal.aborted && (await this.#newerTokenElsewhere(locks))) {
+          await new Promise((resolve) => {
+            const timer = setTimeout(resolve, NEWER_TOKEN_WAIT_MS);
+            signal.addEventListener("abort", () => resolve(clearTimeout(timer)), { once: true });
+          });
+        }
+        if (signal.aborted) return;
         await this.#send(id, idleMs, refreshToken, controller);
-        await nextTask(); // and let ours reach the next holder before it looks
+        await this.#mark?.granted;
       });
     } catch {
       // Aborted while waiting for the lock: another tab's token made it needless, or it timed out.
     }
+  }
+
+  async #newerTokenElsewhere(locks) {
+    const prefix = `${this.#channel.name} `;
+    const { held = [] } = await locks.query();
+    return held.some(({ name }) => name.startsWith(prefix) && Number(name.slice(prefix.length)) > this.#expiresAt);
+  }
+
+  // Holds the lock that tells the tabs this tab got the token expiring at `expiresAt` (0: none).
+  #markToken(expiresAt) {
+    this.#mark?.release();
+    this.#mark = null;
+    const locks = globalThis.navigator?.locks;
+    if (!expiresAt || !this.#channel || !locks) return;
+    let release, granted;
+    const held = new Promise((resolve) => (release = resolve));
+    const name = `${this.#channel.name} ${expiresAt}`;
+    this.#mark = {
+      release,
+      granted: new Promise((resolve) => (granted = resolve)),
+    };
+    locks.request(name, { mode: "shared" }, () => (granted(), held)).catch(() => granted());
   }
 
   async #send(id, idleMs, refreshToken, controller) {

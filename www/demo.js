@@ -117,11 +117,18 @@ async function main() {
 }
 
 // The page's own view of activity, mirroring the SDK's rule (trusted events only) for the
-// countdown; the SDK decides on its own.
+// countdown; the SDK decides on its own. Other tabs of the demo tell theirs, as the SDK's
+// tabs do, so that the countdown shows the shared deadline.
+const demoTabs = typeof BroadcastChannel === "function" ? new BroadcastChannel("authpulse-demo") : null;
+if (demoTabs) demoTabs.onmessage = ({ data }) => {
+  if (typeof data === "number") view.lastActivity = Math.max(view.lastActivity, data);
+};
+let toldAt = 0;
 function noteActivity(event) {
   if (!event.isTrusted) return;
   if (event.type === "visibilitychange" && document.visibilityState !== "visible") return;
   view.lastActivity = Date.now();
+  if (view.lastActivity - toldAt > 1000) demoTabs?.postMessage((toldAt = view.lastActivity));
 }
 
 // ---- SDK events --------------------------------------------------------------------------
@@ -139,6 +146,8 @@ function listen(auth) {
     view.tokenExpiresAt = expiresAt;
     view.renewals += 1;
     log("renewed", `New access token, valid for ${duration(expiresAt - Date.now())}.`, "ok");
+    // Signed in from another tab of the demo (crossTab): show the session here too.
+    if (!view.signedIn) enterSession();
   });
   auth.on("idlewarning", ({ expiresAt }) => {
     view.warningDeadline = expiresAt;
