@@ -274,7 +274,8 @@ export class AuthClient {
   // engine cancels it on that token). The message may reach it after its turn came: the lock
   // manager is the one ordered authority, so a tab that got a token holds a second lock named
   // after its expiry, taken before the turn passes on; a tab whose turn comes while a newer
-  // token's lock is held waits for that token instead of renewing.
+  // token's lock is held waits for that token instead of renewing (a starting tab, with no
+  // token, waits for the answers to its hello).
   async #renew(id, idleMs, refreshToken) {
     const controller = new AbortController();
     const { signal } = controller;
@@ -284,7 +285,7 @@ export class AuthClient {
     try {
       await locks.request(this.#channel.name, { signal }, async () => {
         await nextTask();
-        if (this.#expiresAt > 0 && !signal.aborted && (await this.#newerTokenElsewhere(locks))) {
+        if (!signal.aborted && (await this.#newerTokenElsewhere(locks))) {
           await new Promise((resolve) => {
             const timer = setTimeout(resolve, NEWER_TOKEN_WAIT_MS);
             signal.addEventListener("abort", () => resolve(clearTimeout(timer)), { once: true });

@@ -47,6 +47,7 @@ const BROADCAST: f64 = 5.0;
 const TAB_ACTIVITY: f64 = 1.0;
 const TAB_TOKEN: f64 = 2.0;
 const TAB_TEARDOWN: f64 = 3.0;
+const TAB_HELLO: f64 = 4.0;
 
 #[wasm_bindgen]
 impl Engine {
@@ -385,7 +386,7 @@ fn token_response(body: &JsValue) -> Option<TokenResponse> {
 }
 
 /// A tab message as structured-clonable data: `[1, at]`, `[2, accessToken, receivedAt,
-/// expiresAt, refreshToken | null, signedInAt, lastActivity]`, `[3]`.
+/// expiresAt, refreshToken | null, signedInAt, lastActivity]`, `[3]` teardown, `[4]` hello.
 fn tab_message_value(message: TabMessage) -> JsValue {
     let time = |at: Instant| JsValue::from_f64(at.as_millis() as f64);
     let array = Array::new();
@@ -405,6 +406,9 @@ fn tab_message_value(message: TabMessage) -> JsValue {
         }
         TabMessage::Teardown => {
             array.push(&JsValue::from_f64(TAB_TEARDOWN));
+        }
+        TabMessage::Hello => {
+            array.push(&JsValue::from_f64(TAB_HELLO));
         }
     }
     array.into()
@@ -429,6 +433,8 @@ fn tab_message(value: &JsValue) -> Option<TabMessage> {
         Some(TabMessage::Token { token, signed_in_at: time(5)?, last_activity: time(6)? })
     } else if kind == TAB_TEARDOWN {
         Some(TabMessage::Teardown)
+    } else if kind == TAB_HELLO {
+        Some(TabMessage::Hello)
     } else {
         None
     }

@@ -247,6 +247,17 @@ fn tabs_take_each_others_tokens_and_sign_outs_and_ignore_anything_else() {
     assert_eq!(access(&mut second, T0 + 2.0), Ok(("t1".into(), 1.0)));
     assert!(broadcasts(&mut second).is_empty(), "a token from another tab is not told again");
 
+    let mut third = engine("{}");
+    assert!(third.resume(T0 + 2.0));
+    let hello = broadcasts(&mut third);
+    assert_eq!(hello.len(), 1, "start() says hello");
+    second.tab(T0 + 3.0, hello[0].clone());
+    let answer = broadcasts(&mut second);
+    assert_eq!(answer.len(), 1, "a signed-in tab answers with its token");
+    third.tab(T0 + 4.0, answer[0].clone());
+    assert_eq!(third.phase(), "active");
+    assert!(commands(&mut third).iter().any(|c| c.starts_with("[2,")), "its resume is cancelled");
+
     first.activity(T0 + 60_000.0);
     let activity = broadcasts(&mut first);
     assert_eq!(activity.len(), 1);

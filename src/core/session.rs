@@ -432,6 +432,7 @@ impl Session {
         if self.in_flight.is_none() {
             self.backoff.reset();
             self.start_renewal(now, Purpose::Resume);
+            self.broadcast(TabMessage::Hello);
         }
         true
     }
@@ -570,6 +571,13 @@ impl Session {
                 self.adopt(now, token, signed_in_at, last_activity)
             }
             TabMessage::Teardown => self.handle_remote_teardown(now),
+            TabMessage::Hello => {
+                let now = self.advance(now);
+                self.check_deadlines(now);
+                if self.signed_in() {
+                    self.share_token();
+                }
+            }
         }
     }
 

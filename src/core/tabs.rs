@@ -36,4 +36,7 @@ pub enum TabMessage {
     /// The sending tab tore down its tokens (idle, logout, rejected session, session cap):
     /// the others follow with reason `remote`.
     Teardown,
+    /// The sending tab is starting (`start()`): a tab that is signed in answers with its token,
+    /// so that a new tab joins the session without a renewal of its own where it can.
+    Hello,
 }

@@ -23,7 +23,7 @@ async function advance(server, tabs, ms, step = 10 * SECOND) {
 
 test("13. two tabs: input in one keeps both signed in on one renewal per token; logout in one signs out both", async ({ app, server }) => {
   const other = new App(await app.page.context().newPage(), server);
-  expect(await other.open(), "pkg/ loads in the second tab").toEqual([]);
+  expect(await other.open({ clock: false }), "pkg/ loads in the second tab").toEqual([]);
   try {
     await app.create();
     await other.create();
@@ -76,7 +76,7 @@ test("13. two tabs: input in one keeps both signed in on one renewal per token; 
 
 test("14. two tabs, input in one, then none: both warned 14 min and signed out 15 min after it", async ({ app, server }) => {
   const other = new App(await app.page.context().newPage(), server);
-  expect(await other.open()).toEqual([]);
+  expect(await other.open({ clock: false })).toEqual([]);
   try {
     await app.create();
     await other.create();
@@ -93,6 +93,29 @@ test("14. two tabs, input in one, then none: both warned 14 min and signed out 1
     }
     // The input at 2 min earns one proactive renewal at 4 min, for both tabs; then nothing.
     expect(renewalsIn(await server.log()).map((r) => r.atMs)).toEqual([T0 + 4 * MINUTE]);
+  } finally {
+    await other.page.close();
+  }
+});
+
+test("15. a tab opened during the session: start() joins it through the other tab, with no renewal request", async ({ app, server }) => {
+  await app.create();
+  await app.login("alice");
+  await app.advance(MINUTE);
+  await server.clearLog();
+
+  const other = new App(await app.page.context().newPage(), server);
+  other.now = app.now;
+  try {
+    expect(await other.open({ clock: false })).toEqual([]);
+    expect(await other.browserNow(), "one clock for both tabs").toBe(app.now);
+    await other.create();
+    expect(await other.start(), "signed in").toBe(true);
+    expect(await other.state()).toBe("active");
+    const res = await other.fetch("/api/me");
+    expect(res.status).toBe(200);
+    const requests = (await server.log()).requests.filter((r) => r.path.startsWith("/auth/") || r.path.startsWith("/api/"));
+    expect(requests.map(summary)).toEqual(["GET /api/me token=valid → 200"]);
   } finally {
     await other.page.close();
   }

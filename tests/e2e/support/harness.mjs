@@ -84,12 +84,17 @@ export class App {
     this.pointer = 0;
   }
 
-  /** Installs the clock, opens the test app and loads the package. */
-  async open() {
+  /**
+   * Installs the clock, opens the test app and loads the package. Another tab of a browser
+   * context whose clock runs already (`{ clock: false }`) shares that clock.
+   */
+  async open({ clock = true } = {}) {
     await this.page.addInitScript(tracePageNetwork);
-    await this.page.clock.install({ time: T0 - SECOND });
-    await this.page.clock.pauseAt(T0);
-    await this.server.setClock(T0);
+    if (clock) {
+      await this.page.clock.install({ time: T0 - SECOND });
+      await this.page.clock.pauseAt(T0);
+      await this.server.setClock(T0);
+    }
     await this.page.goto(`${this.server.url}/app.html`);
     return this.page.evaluate(() => window.app.load());
   }
