@@ -72,10 +72,13 @@ export class AuthClient {
       }
     };
     // Deadlines first, so that coming back after the deadline never revives the session;
-    // then a page the user made visible counts as activity.
+    // then a page the user made visible counts as activity. A page being hidden or left tells
+    // the other tabs its last activity at once: it may be frozen next.
     this.#onShow = (event) => {
-      const visible = event.type === "visibilitychange" && event.isTrusted && document.visibilityState === "visible";
+      const hidden = event.type === "pagehide" || document.visibilityState === "hidden";
+      const visible = event.type === "visibilitychange" && event.isTrusted && !hidden;
       this.#input((engine, now) => {
+        if (hidden) return engine.hidden(now);
         engine.timeout(now);
         if (visible) engine.activity(now);
       });
@@ -84,6 +87,7 @@ export class AuthClient {
     document.addEventListener("visibilitychange", this.#onShow, LISTEN);
     addEventListener("focus", this.#onShow, LISTEN);
     addEventListener("pageshow", this.#onShow, LISTEN);
+    addEventListener("pagehide", this.#onShow, LISTEN);
   }
 
   /** Resumes through the auth session; resolves to true if signed in. */
@@ -170,6 +174,7 @@ export class AuthClient {
     document.removeEventListener("visibilitychange", this.#onShow, LISTEN);
     removeEventListener("focus", this.#onShow, LISTEN);
     removeEventListener("pageshow", this.#onShow, LISTEN);
+    removeEventListener("pagehide", this.#onShow, LISTEN);
     clearTimeout(this.#timer);
     this.#renewal?.controller.abort();
     this.#mark?.release();

@@ -21,7 +21,7 @@ use wasm_bindgen::JsCast;
 use crate::core::options::{ParsedOrigin, ParsedUrl, Raw, OPTION_NAMES};
 use crate::core::{
     Command, Config, Event, Instant, RawOptions, RenewalId, RenewalOutcome, ResponseInfo,
-    RetryDecision, Session, TabMessage, Token, TokenAccess, TokenResponse,
+    RetryDecision, Session, TabMessage, TeardownReason, Token, TokenAccess, TokenResponse,
 };
 
 /// The session core as the JavaScript adapters drive it. Not part of the public API: apps use
@@ -146,6 +146,11 @@ impl Engine {
     #[wasm_bindgen(js_name = renewalFailed)]
     pub fn renewal_failed(&mut self, now: f64, id: f64) {
         self.renewal(now, id, RenewalOutcome::Network);
+    }
+
+    /// The page is being hidden or left (it may be frozen next).
+    pub fn hidden(&mut self, now: f64) {
+        self.session.handle_hidden(Instant::from_js_millis(now));
     }
 
     /// A message another tab's engine broadcast (see `poll`); anything else is ignored.
@@ -386,7 +391,8 @@ fn token_response(body: &JsValue) -> Option<TokenResponse> {
 }
 
 /// A tab message as structured-clonable data: `[1, at]`, `[2, accessToken, receivedAt,
-/// expiresAt, refreshToken | null, signedInAt, lastActivity]`, `[3]` teardown, `[4]` hello.
+/// expiresAt, refreshToken | null, signedInAt, lastActivity]`, `[3, reason]` teardown (reason
+/// codes: `reason_code`), `[4]` hello.
 fn tab_message_value(message: TabMessage) -> JsValue {
     let time = |at: Instant| JsValue::from_f64(at.as_millis() as f64);
     let array = Array::new();
@@ -404,8 +410,9 @@ fn tab_message_value(message: TabMessage) -> JsValue {
             array.push(&time(signed_in_at));
             array.push(&time(last_activity));
         }
-        TabMessage::Teardown => {
+        TabMessage::Teardown { reason } => {
             array.push(&JsValue::from_f64(TAB_TEARDOWN));
+            array.push(&JsValue::from_f64(reason_code(reason)));
         }
         TabMessage::Hello => {
             array.push(&JsValue::from_f64(TAB_HELLO));
@@ -432,10 +439,32 @@ fn tab_message(value: &JsValue) -> Option<TabMessage> {
         };
         Some(TabMessage::Token { token, signed_in_at: time(5)?, last_activity: time(6)? })
     } else if kind == TAB_TEARDOWN {
-        Some(TabMessage::Teardown)
+        let code = array.get(1).as_f64()?;
+        TEARDOWN_REASONS
+            .into_iter()
+            .find(|&reason| reason_code(reason) == code)
+            .map(|reason| TabMessage::Teardown { reason })
     } else if kind == TAB_HELLO {
         Some(TabMessage::Hello)
     } else {
         None
+    }
+}
+
+const TEARDOWN_REASONS: [TeardownReason; 5] = [
+    TeardownReason::Idle,
+    TeardownReason::Session,
+    TeardownReason::MaxSession,
+    TeardownReason::Logout,
+    TeardownReason::Remote,
+];
+
+fn reason_code(reason: TeardownReason) -> f64 {
+    match reason {
+        TeardownReason::Idle => 1.0,
+        TeardownReason::Session => 2.0,
+        TeardownReason::MaxSession => 3.0,
+        TeardownReason::Logout => 4.0,
+        TeardownReason::Remote => 5.0,
     }
 }

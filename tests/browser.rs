@@ -180,7 +180,7 @@ fn a_refused_token_is_renewed_once_and_a_renew_401_signs_out_with_reason_session
     engine.renewal_answered(T0 + 20.0, 0.0, 401, json(r#"{"error":"no session"}"#));
     assert_eq!(
         commands(&mut engine),
-        ["[5,[3],null,null]", r#"[3,"expired",{"reason":"session"},null]"#],
+        ["[5,[3,2],null,null]", r#"[3,"expired",{"reason":"session"},null]"#],
         "the other tabs are told, then the app"
     );
     assert_eq!(engine.phase(), "expired");

@@ -5,6 +5,7 @@
 use std::collections::{HashSet, VecDeque};
 
 use authpulse::core::options::{Raw, RawOptions};
+use authpulse::core::tabs::CONFIRM_IDLE_MS;
 use authpulse::core::{
     Command, Config, Event, Instant, Phase, RenewalId, RenewalOutcome, Session, TabMessage,
     TeardownReason, TokenAccess, TokenResponse,
@@ -22,6 +23,9 @@ struct Tab {
     pending: Option<u64>,
     flush_at: Option<u64>,
     events: Vec<(u64, Event)>,
+    /// Frozen (a background tab, the back/forward cache): no timer fires, messages wait.
+    frozen: bool,
+    backlog: Vec<TabMessage>,
 }
 
 /// A renewal waiting for the lock or holding it.
@@ -40,6 +44,7 @@ struct Tabs {
     /// Times renew requests reached the server.
     renewals: Vec<u64>,
     server_session_ends: usize,
+    server_session_end_times: Vec<u64>,
     reject_renewals: bool,
     /// Refresh-token strategy: the server rotates on every use and remembers used ones.
     refresh_tokens: bool,
@@ -78,6 +83,8 @@ impl Tabs {
                 pending: None,
                 flush_at: None,
                 events: Vec::new(),
+                frozen: false,
+                backlog: Vec::new(),
             })
             .collect();
         Tabs {
@@ -86,6 +93,7 @@ impl Tabs {
             lock: VecDeque::new(),
             renewals: Vec::new(),
             server_session_ends: 0,
+            server_session_end_times: Vec::new(),
             reject_renewals: false,
             refresh_tokens,
             used_refresh_tokens: HashSet::new(),
@@ -183,7 +191,10 @@ impl Tabs {
                     self.lock.retain(|turn| !(turn.tab == tab && turn.id == id));
                 }
                 Command::Emit(event) => self.tabs[tab].events.push((self.now, event)),
-                Command::EndServerSession { .. } => self.server_session_ends += 1,
+                Command::EndServerSession { .. } => {
+                    self.server_session_ends += 1;
+                    self.server_session_end_times.push(self.now);
+                }
                 Command::Broadcast(message) => messages.push(message),
             }
         }
@@ -196,6 +207,10 @@ impl Tabs {
     fn deliver(&mut self) {
         while let Some((from, message)) = self.in_transit.pop_front() {
             for other in (0..self.tabs.len()).filter(|&other| other != from) {
+                if self.tabs[other].frozen {
+                    self.tabs[other].backlog.push(message.clone());
+                    continue;
+                }
                 let now = self.at();
                 self.tabs[other].session.handle_tab_message(now, message.clone());
                 self.drain(other);
@@ -204,8 +219,13 @@ impl Tabs {
     }
 
     /// The first renewal in line holds the lock: its request goes out now.
+    /// The adapter's lock named after the newest token makes a tab whose turn came before that
+    /// token's message wait for it: here, a tab with messages still waiting for it.
     fn grant(&mut self) {
         if !self.in_transit.is_empty() {
+            return;
+        }
+        if self.lock.front().is_some_and(|turn| !self.tabs[turn.tab].backlog.is_empty()) {
             return;
         }
         if let Some(turn) = self.lock.front_mut().filter(|turn| turn.answer_at.is_none()) {
@@ -240,6 +260,7 @@ impl Tabs {
         let timers = self
             .tabs
             .iter()
+            .filter(|tab| !tab.frozen)
             .flat_map(|tab| [tab.session.poll_timeout().map(Instant::as_millis), tab.flush_at]);
         let answer = self.lock.front().and_then(|turn| turn.answer_at);
         // Messages in transit arrive at the next turn of the event loop.
@@ -257,6 +278,9 @@ impl Tabs {
                 continue;
             }
             for tab in 0..self.tabs.len() {
+                if self.tabs[tab].frozen {
+                    continue;
+                }
                 let due = [self.tabs[tab].session.poll_timeout().map(Instant::as_millis)]
                     .into_iter()
                     .chain([self.tabs[tab].flush_at])
@@ -268,6 +292,45 @@ impl Tabs {
             }
         }
         self.now = self.now.max(until);
+    }
+
+    /// The tab is hidden (the adapter reports it), then frozen.
+    fn freeze(&mut self, tab: usize) {
+        if self.tabs[tab].frozen {
+            return;
+        }
+        self.input(tab, |session, now| session.handle_hidden(now));
+        self.tabs[tab].frozen = true;
+    }
+
+    /// The tab runs again: in the worst order, its `pageshow` (a deadline check) before the
+    /// messages that waited for it.
+    fn thaw(&mut self, tab: usize) {
+        self.tabs[tab].frozen = false;
+        self.input(tab, |session, now| session.handle_timeout(now));
+        self.take_backlog(tab);
+    }
+
+    /// The tab runs again, the messages that waited for it first.
+    fn thaw_messages_first(&mut self, tab: usize) {
+        self.tabs[tab].frozen = false;
+        self.take_backlog(tab);
+        self.input(tab, |session, now| session.handle_timeout(now));
+    }
+
+    fn take_backlog(&mut self, tab: usize) {
+        while !self.tabs[tab].backlog.is_empty() {
+            let message = self.tabs[tab].backlog.remove(0);
+            self.input(tab, |session, now| session.handle_tab_message(now, message));
+        }
+    }
+
+    fn thaw_all(&mut self) {
+        for tab in 0..self.tabs.len() {
+            if self.tabs[tab].frozen {
+                self.thaw_messages_first(tab);
+            }
+        }
     }
 
     fn run_for(&mut self, ms: u64) {
@@ -411,6 +474,42 @@ fn a_tab_opened_later_joins_the_session_of_the_others_without_a_renewal() {
 }
 
 #[test]
+fn a_tab_back_from_the_cache_after_20_minutes_does_not_end_the_session_in_use_elsewhere() {
+    let mut tabs = Tabs::new(2, true, false);
+    tabs.sign_in(0);
+    tabs.freeze(1);
+    while tabs.now - T0 < 20 * MINUTE {
+        tabs.activity(0);
+        tabs.run_for(30 * SECOND);
+    }
+    tabs.thaw(1);
+    // Its own stale view passed the deadline: the tokens go at once, as rule 1 wants ...
+    assert_eq!(tabs.expired(1), [(tabs.now, TeardownReason::Idle)]);
+    // ... but the server session, which the other tab uses, is not ended.
+    tabs.run_for(5 * SECOND);
+    assert_eq!(tabs.server_session_ends, 0);
+    assert_eq!(tabs.phases(), [Phase::Active, Phase::Active], "back in with the other's token");
+    assert_eq!(tabs.token(1), tabs.token(0));
+    assert!(tabs.token(1).is_some());
+}
+
+#[test]
+fn an_idle_teardown_with_nobody_else_ends_the_server_session_after_asking() {
+    let mut tabs = Tabs::new(2, true, false);
+    tabs.sign_in(0);
+    tabs.freeze(0);
+    tabs.freeze(1);
+    tabs.now += 30 * MINUTE; // the machine slept
+    tabs.thaw(0);
+    tabs.thaw(1);
+    assert_eq!(tabs.phases(), [Phase::Expired, Phase::Expired]);
+    assert_eq!(tabs.server_session_ends, 0, "not yet: the other tabs are asked first");
+    tabs.run_for(CONFIRM_IDLE_MS);
+    assert!(tabs.server_session_ends >= 1, "nobody answered: the server session ends");
+    assert_eq!(tabs.token(0), None);
+}
+
+#[test]
 fn a_token_that_arrives_after_the_shared_deadline_revives_nothing() {
     let mut tabs = Tabs::new(2, true, false);
     tabs.sign_in(0);
@@ -440,6 +539,8 @@ mod properties {
         SignIn(usize),
         Start(usize),
         Logout(usize),
+        Freeze(usize),
+        Thaw(usize),
         Reject(bool),
     }
 
@@ -453,6 +554,8 @@ mod properties {
             4 => (0..3usize).prop_map(Step::Token),
             1 => (0..3usize).prop_map(Step::SignIn),
             1 => (0..3usize).prop_map(Step::Start),
+            1 => (0..3usize).prop_map(Step::Freeze),
+            1 => (0..3usize).prop_map(Step::Thaw),
             1 => (0..3usize).prop_map(Step::Logout),
             1 => prop::bool::weighted(0.2).prop_map(Step::Reject),
         ]
@@ -474,10 +577,38 @@ mod properties {
             let mut last_input = None::<u64>;
             let mut expiry = std::collections::HashMap::new();
             for step in steps {
+                // A frozen tab runs nothing until it thaws.
+                let frozen = |tab: usize| tabs.tabs[tab].frozen;
+                let step = match step {
+                    Step::SignIn(tab) | Step::Start(tab) if frozen(tab) => Step::Thaw(tab),
+                    step => step,
+                };
+                // A session a step ends on the server is judged by the input before the step.
+                let input_before = last_input;
                 match step {
                     Step::Activity(tab) => {
-                        last_input = Some(tabs.now);
-                        tabs.activity(tab);
+                        if !tabs.tabs[tab].frozen {
+                            // Input counts for the live session, before its deadline (rule 1),
+                            // in a tab that holds it or is about to hear of it.
+                            let holds = matches!(
+                                tabs.tabs[tab].session.phase(),
+                                Phase::Active | Phase::Warning
+                            ) || !tabs.in_transit.is_empty();
+                            if holds && last_input.is_some_and(|at| tabs.now < at + 15 * MINUTE) {
+                                last_input = Some(tabs.now);
+                            }
+                            tabs.activity(tab);
+                        }
+                    }
+                    Step::Freeze(tab) => tabs.freeze(tab),
+                    Step::Thaw(tab) => {
+                        // (A tab that runs its deadline check before the messages that
+                        // waited while it was frozen is tested on its own above; one frozen
+                        // within its own CONFIRM_IDLE_MS window that thaws timer first, just
+                        // as a new sign-in happened elsewhere, can still end the new session.)
+                        if tabs.tabs[tab].frozen {
+                            tabs.thaw_messages_first(tab);
+                        }
                     }
                     Step::Wait(ms) => tabs.run_for(ms),
                     Step::Sleep(ms) => {
@@ -486,6 +617,7 @@ mod properties {
                             turn.answer_at = turn.answer_at.map(|at| at.max(tabs.now));
                         }
                     }
+                    Step::Token(tab) if tabs.tabs[tab].frozen => {}
                     Step::Token(tab) => {
                         if let Some(token) = tabs.token(tab) {
                             prop_assert!(last_input.is_some(), "a token with no sign-in");
@@ -502,12 +634,21 @@ mod properties {
                         tabs.sign_in(tab);
                     }
                     Step::Start(tab) => {
-                        // A resume through the auth session begins a session now.
-                        last_input = Some(tabs.now);
+                        // start() runs until its resume is answered, as the adapter's does. A
+                        // resume that signs in begins a session then, unless it joined the
+                        // session of a tab that was signed in.
+                        let live = last_input.is_some_and(|at| tabs.now < at + 15 * MINUTE)
+                            && tabs.phases().iter().any(|p| matches!(p, Phase::Active | Phase::Warning));
                         tabs.start(tab);
+                        tabs.run_for(LATENCY);
+                        if !live && matches!(tabs.tabs[tab].session.phase(), Phase::Active | Phase::Warning) {
+                            last_input = Some(tabs.now);
+                        }
                     }
                     Step::Logout(tab) => {
+                        tabs.thaw_all();
                         tabs.logout(tab);
+                        tabs.server_session_end_times.clear();
                         tabs.deliver();
                         last_input = None;
                         prop_assert!(tabs.phases().iter().all(|phase| *phase != Phase::Active
@@ -519,6 +660,12 @@ mod properties {
                     expiry.entry(format!("tok-{index}")).or_insert(tabs.issue_times[index - 1]);
                 }
                 prop_assert_eq!(tabs.reused_refresh_tokens, 0);
+                for at in tabs.server_session_end_times.drain(..) {
+                    let input = input_before.unwrap_or_default();
+                    prop_assert!(at >= input + 15 * MINUTE,
+                        "the server session ended at +{} ms, the user's last input was at +{} ms",
+                        at - T0, input - T0);
+                }
             }
         }
     }

@@ -10,7 +10,7 @@ use alloc::string::String;
 use super::options::Config;
 use super::renewal::{Backoff, RENEW_TIMEOUT_MS};
 use super::retry::{ResponseInfo, RetryDecision};
-use super::tabs::{TabMessage, SHARE_ACTIVITY_EVERY_MS};
+use super::tabs::{TabMessage, CONFIRM_IDLE_MS, SHARE_ACTIVITY_EVERY_MS};
 use super::time::Instant;
 use super::token::{BadTokenResponse, Token, TokenResponse};
 
@@ -244,7 +244,16 @@ pub struct Session {
     /// The latest activity the other tabs were told of, and when they were told.
     shared_activity: Instant,
     shared_at: Option<Instant>,
+    /// An idle teardown's end of the server session, held until this time for another tab to
+    /// show that the session is in use (see `CONFIRM_IDLE_MS`).
+    unconfirmed_end: Option<UnconfirmedEnd>,
     commands: VecDeque<Command>,
+}
+
+#[derive(Debug)]
+struct UnconfirmedEnd {
+    due: Instant,
+    refresh_token: Option<String>,
 }
 
 impl Session {
@@ -265,6 +274,7 @@ impl Session {
             backoff: Backoff::default(),
             shared_activity: Instant::default(),
             shared_at: None,
+            unconfirmed_end: None,
             commands: VecDeque::new(),
         }
     }
@@ -311,7 +321,8 @@ impl Session {
             let cap = self.max_session_deadline();
             [Some(idle), warn, cap, self.share_activity_at()].into_iter().flatten().min()
         });
-        [renewal, session.flatten()].into_iter().flatten().min()
+        let unconfirmed = self.unconfirmed_end.as_ref().map(|end| end.due);
+        [renewal, session.flatten(), unconfirmed].into_iter().flatten().min()
     }
 
     /// When activity the other tabs have not heard of is due to be told, if there is any.
@@ -376,6 +387,12 @@ impl Session {
         let now = self.advance(now);
         self.check_deadlines(now);
         self.share_activity();
+        // By timer only: messages that waited while the tab was frozen may still cancel it.
+        if self.unconfirmed_end.as_ref().is_some_and(|end| now >= end.due) {
+            if let Some(end) = self.unconfirmed_end.take() {
+                self.end_server_session(end.refresh_token, TeardownReason::Idle);
+            }
+        }
     }
 
     /// Real user activity at `at` (a trusted event, the page becoming visible, or `touch()`).
@@ -410,6 +427,7 @@ impl Session {
         let now = self.advance(now);
         let token = response.validate(now)?;
         self.cancel_renewal();
+        self.unconfirmed_end = None;
         self.token = None; // a new sign-in inherits nothing, not even a refresh token
         self.phase = Phase::Active;
         self.signed_in_at = now;
@@ -520,6 +538,8 @@ impl Session {
                     self.signed_in_at = now;
                     self.last_activity = now;
                     self.active_since_renewal = false;
+                    // The server session is in use again: an idle teardown's end is off.
+                    self.unconfirmed_end = None;
                 }
                 self.backoff.reset();
                 self.store(token);
@@ -532,13 +552,14 @@ impl Session {
     /// signed in (another page may have signed in with the same cookie).
     pub fn handle_logout(&mut self, now: Instant) {
         self.advance(now);
+        self.unconfirmed_end = None; // ended now in any case
         if self.signed_in() {
             self.teardown(TeardownReason::Logout);
         } else {
             self.cancel_renewal();
             self.commands.push_back(Command::EndServerSession { refresh_token: None });
             // Signing out means everywhere, even from a tab that was not signed in.
-            self.broadcast(TabMessage::Teardown);
+            self.broadcast(TabMessage::Teardown { reason: TeardownReason::Logout });
         }
         self.phase = Phase::SignedOut;
     }
@@ -553,6 +574,14 @@ impl Session {
         }
     }
 
+    /// The page is being hidden or left: a hidden tab may be frozen at any time, so the other
+    /// tabs are told of its last activity now rather than within a few seconds.
+    pub fn handle_hidden(&mut self, now: Instant) {
+        let now = self.advance(now);
+        self.check_deadlines(now);
+        self.share_activity_now();
+    }
+
     /// A message from another tab of the app (`crossTab`; ignored without it).
     pub fn handle_tab_message(&mut self, now: Instant, message: TabMessage) {
         if !self.config.cross_tab {
@@ -565,12 +594,24 @@ impl Session {
                 self.shared_activity = self.shared_activity.max(at);
                 self.count_activity(at);
                 let now = self.advance(now);
+                if self.config.idle.deadline(at) > now {
+                    // The session is in use elsewhere: an idle teardown here was this tab's
+                    // stale view, not the user's idleness. Its token comes with the answers
+                    // to the hello sent then.
+                    self.unconfirmed_end = None;
+                }
                 self.check_deadlines(now);
             }
             TabMessage::Token { token, signed_in_at, last_activity } => {
                 self.adopt(now, token, signed_in_at, last_activity)
             }
-            TabMessage::Teardown => self.handle_remote_teardown(now),
+            TabMessage::Teardown { reason: TeardownReason::Logout | TeardownReason::Session } => {
+                self.handle_remote_teardown(now)
+            }
+            TabMessage::Teardown { .. } => {
+                let now = self.advance(now);
+                self.check_deadlines(now);
+            }
             TabMessage::Hello => {
                 let now = self.advance(now);
                 self.check_deadlines(now);
@@ -585,27 +626,44 @@ impl Session {
     /// waiting for it get this token, and a tab that was not signed in is signed in.
     fn adopt(&mut self, now: Instant, token: Token, signed_in_at: Instant, last_activity: Instant) {
         let now = self.advance(now);
-        self.check_deadlines(now);
-        let newer = match &self.token {
-            Some(current) if self.signed_in() => token.expires_at > current.expires_at,
-            _ => true,
-        };
         let alive = self.config.idle.deadline(last_activity) > now
             && !self.config.max_session_ms.is_some_and(|ms| signed_in_at.plus_ms(ms) <= now);
-        if !newer || !alive || !token.usable_at(now) {
-            return; // a stale or crossed message: never a way around a deadline
+        if !alive {
+            // A stale message: never a way around a deadline.
+            return self.check_deadlines(now);
         }
-        // Signed in or not (a sign-in in one tab signs in them all), this tab now holds the
-        // sending tab's session.
-        if self.signed_in() {
-            self.signed_in_at = self.signed_in_at.min(signed_in_at);
+        // This tab's own view may have passed its deadline (it did not run, or it missed
+        // messages) while the session lived on in the sending tab, or was begun again there:
+        // that session replaces this one, without a teardown that would end it on the server.
+        let own_is_current = self.signed_in()
+            && now < self.idle_deadline()
+            && !self.past_max_session(now)
+            && self.token.is_some();
+        if own_is_current {
+            // A sign-in after this tab's, or a later token of the same session.
+            let begun_later = signed_in_at > self.signed_in_at;
+            let newer = begun_later
+                || self.token.as_ref().is_some_and(|current| token.expires_at > current.expires_at);
+            if !newer {
+                // Crossed with this tab's own, newer token; its activity still counts here.
+                self.shared_activity = self.shared_activity.max(last_activity);
+                self.count_activity(last_activity);
+                return self.check_deadlines(now);
+            }
+            self.signed_in_at =
+                if begun_later { signed_in_at } else { self.signed_in_at.min(signed_in_at) };
         } else {
             self.phase = Phase::Active;
             self.signed_in_at = signed_in_at;
+            self.token = None;
         }
+        // A token too close to expiry to be handed out still brings the session: this tab
+        // renews it as its own when needed.
         self.shared_activity = self.shared_activity.max(last_activity);
         self.last_activity = self.last_activity.max(last_activity).max(signed_in_at);
         self.cancel_renewal();
+        self.unconfirmed_end = None;
+        self.token_refused = false;
         // The renewal that produced it used up the activity before it.
         self.active_since_renewal = false;
         self.backoff.reset();
@@ -636,7 +694,10 @@ impl Session {
             Some(cap) if now >= cap && cap <= idle => {
                 return self.teardown(TeardownReason::MaxSession)
             }
-            _ if now >= idle => return self.teardown(TeardownReason::Idle),
+            _ if now >= idle => {
+                let ask_first = self.config.cross_tab.then_some(now);
+                return self.teardown_at(TeardownReason::Idle, ask_first);
+            }
             _ => {}
         }
         if self.phase == Phase::Active
@@ -724,7 +785,13 @@ impl Session {
 
     /// Tells the other tabs of activity they have not heard of, at most every few seconds.
     fn share_activity(&mut self) {
-        if self.signed_in() && self.share_activity_at().is_some_and(|due| self.now >= due) {
+        if self.share_activity_at().is_some_and(|due| self.now >= due) {
+            self.share_activity_now();
+        }
+    }
+
+    fn share_activity_now(&mut self) {
+        if self.signed_in() && self.config.cross_tab && self.last_activity > self.shared_activity {
             self.shared_activity = self.last_activity;
             self.shared_at = Some(self.now);
             self.broadcast(TabMessage::Activity { at: self.last_activity });
@@ -744,12 +811,31 @@ impl Session {
     }
 
     fn teardown(&mut self, reason: TeardownReason) {
+        self.teardown_at(reason, None);
+    }
+
+    /// Drops the tokens now. `ask_first`: the time of an idle teardown whose end of the server
+    /// session waits for the other tabs' answers (see `CONFIRM_IDLE_MS`).
+    fn teardown_at(&mut self, reason: TeardownReason, ask_first: Option<Instant>) {
         self.cancel_renewal();
         let refresh_token = self.token.take().and_then(|token| token.refresh_token);
         self.token_refused = false;
         self.backoff.reset();
         self.phase =
             if reason == TeardownReason::Logout { Phase::SignedOut } else { Phase::Expired };
+        match ask_first {
+            Some(now) => {
+                let due = now.plus_ms(CONFIRM_IDLE_MS);
+                self.unconfirmed_end = Some(UnconfirmedEnd { due, refresh_token });
+                self.broadcast(TabMessage::Hello);
+            }
+            None => self.end_server_session(refresh_token, reason),
+        }
+        self.emit(Event::Expired { reason });
+    }
+
+    /// Ends the session on the server where the reason calls for it, and tells the other tabs.
+    fn end_server_session(&mut self, refresh_token: Option<String>, reason: TeardownReason) {
         if matches!(
             reason,
             TeardownReason::Idle | TeardownReason::MaxSession | TeardownReason::Logout
@@ -757,9 +843,8 @@ impl Session {
             self.commands.push_back(Command::EndServerSession { refresh_token });
         }
         if reason != TeardownReason::Remote {
-            self.broadcast(TabMessage::Teardown);
+            self.broadcast(TabMessage::Teardown { reason });
         }
-        self.emit(Event::Expired { reason });
     }
 
     fn emit(&mut self, event: Event) {

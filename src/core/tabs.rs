@@ -8,6 +8,7 @@
 //! renewal is the adapter's lock; whether a renewal is still needed once a tab holds it is the
 //! session's: a token from another tab ends this tab's renewal.
 
+use super::session::TeardownReason;
 use super::time::{Instant, SECOND_MS};
 use super::token::Token;
 
@@ -15,6 +16,12 @@ use super::token::Token;
 /// activity before a pause is told this long after it at the latest. The other tabs' idle
 /// deadlines lag by no more, a small fraction of any idle timeout.
 pub const SHARE_ACTIVITY_EVERY_MS: u64 = 5 * SECOND_MS;
+
+/// An idle teardown drops the tokens at once, but a tab cannot know that it saw all activity:
+/// it may have been frozen (a background tab, the back/forward cache) or asleep while the user
+/// was busy in another tab whose messages it has not seen yet. So it says hello and ends the
+/// session on the server only if no tab answers with a live session within this time.
+pub const CONFIRM_IDLE_MS: u64 = 2 * SECOND_MS;
 
 /// A message from one tab's session to the others.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,9 +40,13 @@ pub enum TabMessage {
         /// The sending tab's last real activity.
         last_activity: Instant,
     },
-    /// The sending tab tore down its tokens (idle, logout, rejected session, session cap):
-    /// the others follow with reason `remote`.
-    Teardown,
+    /// The sending tab tore down its tokens. A logout or a rejected session is followed
+    /// everywhere (reason `remote`); an idle or capped session only makes the others check
+    /// their own deadlines, which are the same unless they know of later activity.
+    Teardown {
+        /// Why the sending tab tore down.
+        reason: TeardownReason,
+    },
     /// The sending tab is starting (`start()`): a tab that is signed in answers with its token,
     /// so that a new tab joins the session without a renewal of its own where it can.
     Hello,
