@@ -58,7 +58,7 @@ impl Engine {
                 "authpulse: options must be an object like { renewUrl: \"/auth/renew\" }",
             ));
         };
-        let config = Config::from_raw(raw, page_origin).map_err(|error| {
+        let config = Config::from_raw(&raw, page_origin).map_err(|error| {
             let exception = type_error("invalid_option", &error.message());
             set(&exception, "option", &JsValue::from_str(&error.option));
             exception

@@ -150,62 +150,50 @@ pub struct Config {
 
 impl Config {
     /// Validates `raw`. `page_origin` is the default for `allowedOrigins`.
-    pub fn from_raw(raw: RawOptions, page_origin: &str) -> Result<Config, OptionError> {
-        let RawOptions {
-            renew_url,
-            token_endpoint,
-            client_id,
-            revoke_url,
-            idle_timeout_ms,
-            warn_before_idle_ms,
-            renew_before_expiry_ms,
-            max_session_ms,
-            allowed_origins: origins,
-            cross_tab,
-            logout_url,
-            unknown,
-        } = raw;
-        if let Some(name) = unknown {
-            return Err(OptionError { option: name, problem: "is not an authpulse option" });
+    pub fn from_raw(raw: &RawOptions, page_origin: &str) -> Result<Config, OptionError> {
+        if let Some(name) = &raw.unknown {
+            return Err(OptionError::new(name, "is not an authpulse option"));
         }
-        let idle_timeout_ms =
-            duration("idleTimeoutMs", idle_timeout_ms, false)?.unwrap_or(DEFAULT_IDLE_TIMEOUT_MS);
-        let warn_before_idle_ms = duration("warnBeforeIdleMs", warn_before_idle_ms, true)?
+        let idle_timeout_ms = duration("idleTimeoutMs", &raw.idle_timeout_ms, false)?
+            .unwrap_or(DEFAULT_IDLE_TIMEOUT_MS);
+        let warn_before_idle_ms = duration("warnBeforeIdleMs", &raw.warn_before_idle_ms, true)?
             .unwrap_or(DEFAULT_WARN_BEFORE_IDLE_MS.min(idle_timeout_ms / 2));
         if warn_before_idle_ms >= idle_timeout_ms {
             return Err(OptionError::new("warnBeforeIdleMs", "must be shorter than idleTimeoutMs"));
         }
-        let cross_tab = match cross_tab {
+        let cross_tab = match raw.cross_tab {
             Raw::Absent => true,
             Raw::Given(value) => value,
             Raw::Null | Raw::WrongType => {
                 return Err(OptionError::new("crossTab", "must be a boolean"))
             }
         };
+        let strategy = strategy(raw)?;
+        let renew_before_expiry_ms =
+            duration("renewBeforeExpiryMs", &raw.renew_before_expiry_ms, true)?;
+        let max_session_ms = duration("maxSessionMs", &raw.max_session_ms, false)?;
+        let allowed_origins = allowed_origins(&raw.allowed_origins, page_origin)?;
+        let logout_url = url("logoutUrl", &raw.logout_url)?;
         Ok(Config {
-            strategy: strategy(renew_url, token_endpoint, client_id, revoke_url)?,
+            strategy,
             idle: IdlePolicy::new(idle_timeout_ms, warn_before_idle_ms),
-            schedule: RenewSchedule::new(duration(
-                "renewBeforeExpiryMs",
-                renew_before_expiry_ms,
-                true,
-            )?),
-            max_session_ms: duration("maxSessionMs", max_session_ms, false)?,
-            allowed_origins: allowed_origins(origins, page_origin)?,
+            schedule: RenewSchedule::new(renew_before_expiry_ms),
+            max_session_ms,
+            allowed_origins,
             cross_tab,
-            logout_url: url("logoutUrl", logout_url)?,
+            logout_url: logout_url.map(String::from),
         })
     }
 }
 
 /// A duration option in milliseconds: absent or `null` is `None`.
-fn duration(option: &str, raw: Raw<f64>, zero_ok: bool) -> Result<Option<u64>, OptionError> {
+fn duration(option: &str, raw: &Raw<f64>, zero_ok: bool) -> Result<Option<u64>, OptionError> {
     let problem = if zero_ok {
         "must be a number of milliseconds, 0 or more, at most 2147483647"
     } else {
         "must be a positive number of milliseconds, at most 2147483647"
     };
-    match raw {
+    match *raw {
         Raw::Absent | Raw::Null => Ok(None),
         Raw::WrongType => Err(OptionError::new(option, problem)),
         Raw::Given(ms) => {
@@ -220,7 +208,7 @@ fn duration(option: &str, raw: Raw<f64>, zero_ok: bool) -> Result<Option<u64>, O
 }
 
 /// A URL option: absent or `null` is `None`; an empty string is an error.
-fn url(option: &str, raw: Raw<String>) -> Result<Option<String>, OptionError> {
+fn url<'a>(option: &str, raw: &'a Raw<String>) -> Result<Option<&'a str>, OptionError> {
     match raw {
         Raw::Absent | Raw::Null => Ok(None),
         Raw::Given(url) if !url.trim().is_empty() => Ok(Some(url)),
@@ -230,30 +218,23 @@ fn url(option: &str, raw: Raw<String>) -> Result<Option<String>, OptionError> {
     }
 }
 
-fn strategy(
-    renew_url: Raw<String>,
-    token_endpoint: Raw<String>,
-    client_id: Raw<String>,
-    revoke_url: Raw<String>,
-) -> Result<Strategy, OptionError> {
-    let token_endpoint = url("tokenEndpoint", token_endpoint)?;
-    let client_id = match client_id {
+fn strategy(raw: &RawOptions) -> Result<Strategy, OptionError> {
+    let token_endpoint = url("tokenEndpoint", &raw.token_endpoint)?;
+    let client_id = match &raw.client_id {
         Raw::Absent | Raw::Null => None,
         Raw::Given(id) if !id.is_empty() => Some(id),
         Raw::Given(_) | Raw::WrongType => {
             return Err(OptionError::new("clientId", "must be a non-empty string"))
         }
     };
-    let revoke_url = url("revokeUrl", revoke_url)?;
-    let renew_url = url("renewUrl", renew_url)?;
+    let revoke_url = url("revokeUrl", &raw.revoke_url)?;
+    let renew_url = url("renewUrl", &raw.renew_url)?;
     match (token_endpoint, client_id) {
         (None, None) => {
             if revoke_url.is_some() {
                 return Err(OptionError::new("revokeUrl", "needs tokenEndpoint and clientId"));
             }
-            Ok(Strategy::Session {
-                renew_url: renew_url.unwrap_or_else(|| DEFAULT_RENEW_URL.into()),
-            })
+            Ok(Strategy::Session { renew_url: renew_url.unwrap_or(DEFAULT_RENEW_URL).into() })
         }
         (Some(_), None) => Err(OptionError::new("clientId", "is required with tokenEndpoint")),
         (None, Some(_)) => Err(OptionError::new("tokenEndpoint", "is required with clientId")),
@@ -264,13 +245,17 @@ fn strategy(
                     "cannot be combined with tokenEndpoint: choose one strategy",
                 ));
             }
-            Ok(Strategy::RefreshToken { token_endpoint, client_id, revoke_url })
+            Ok(Strategy::RefreshToken {
+                token_endpoint: token_endpoint.into(),
+                client_id: client_id.clone(),
+                revoke_url: revoke_url.map(String::from),
+            })
         }
     }
 }
 
 fn allowed_origins(
-    raw: Raw<Vec<ParsedOrigin>>,
+    raw: &Raw<Vec<ParsedOrigin>>,
     page_origin: &str,
 ) -> Result<AllowedOrigins, OptionError> {
     const OPTION: &str = "allowedOrigins";
@@ -299,7 +284,7 @@ fn allowed_origins(
                 "must contain origins only (scheme, host, port), without path, query or credentials",
             ));
         }
-        origins.push(url.origin);
+        origins.push(url.origin.clone());
     }
     Ok(AllowedOrigins::new(origins))
 }
@@ -319,12 +304,12 @@ mod tests {
     }
 
     fn error(raw: RawOptions) -> OptionError {
-        Config::from_raw(raw, PAGE).unwrap_err()
+        Config::from_raw(&raw, PAGE).unwrap_err()
     }
 
     #[test]
     fn no_options_give_the_contract_defaults() {
-        let config = Config::from_raw(RawOptions::default(), PAGE).unwrap();
+        let config = Config::from_raw(&RawOptions::default(), PAGE).unwrap();
         assert_eq!(config.strategy, Strategy::Session { renew_url: "/auth/renew".into() });
         assert_eq!(config.idle, IdlePolicy::new(900_000, 60_000));
         assert_eq!(config.allowed_origins.as_slice(), [PAGE.to_string()]);
@@ -361,7 +346,7 @@ mod tests {
         assert_eq!(error(raw).option, "warnBeforeIdleMs");
         let off = RawOptions { warn_before_idle_ms: Raw::Given(0.0), ..RawOptions::default() };
         assert_eq!(
-            Config::from_raw(off, PAGE)
+            Config::from_raw(&off, PAGE)
                 .unwrap()
                 .idle
                 .warn_at(crate::core::time::Instant::from_millis(0)),
@@ -372,7 +357,7 @@ mod tests {
     #[test]
     fn a_short_idle_timeout_gets_a_proportionate_default_warning() {
         let raw = RawOptions { idle_timeout_ms: Raw::Given(30_000.0), ..RawOptions::default() };
-        assert_eq!(Config::from_raw(raw, PAGE).unwrap().idle, IdlePolicy::new(30_000, 15_000));
+        assert_eq!(Config::from_raw(&raw, PAGE).unwrap().idle, IdlePolicy::new(30_000, 15_000));
     }
 
     #[test]
@@ -384,7 +369,7 @@ mod tests {
         assert_eq!(error(only_endpoint.clone()).option, "clientId");
         let both = RawOptions { client_id: Raw::Given("spa".into()), ..only_endpoint.clone() };
         assert!(matches!(
-            Config::from_raw(both.clone(), PAGE).unwrap().strategy,
+            Config::from_raw(&both, PAGE).unwrap().strategy,
             Strategy::RefreshToken { .. }
         ));
         let mixed = RawOptions { renew_url: Raw::Given("/auth/renew".into()), ..both };
@@ -401,7 +386,7 @@ mod tests {
             ..RawOptions::default()
         };
         let ok = Config::from_raw(
-            with(vec![origin("https://api.example"), origin("http://localhost:3000")]),
+            &with(vec![origin("https://api.example"), origin("http://localhost:3000")]),
             PAGE,
         )
         .unwrap();

@@ -642,7 +642,7 @@ mod tests {
     use crate::core::options::RawOptions;
 
     fn session() -> Session {
-        Session::new(Config::from_raw(RawOptions::default(), "https://app.example").unwrap())
+        Session::new(Config::from_raw(&RawOptions::default(), "https://app.example").unwrap())
     }
 
     fn token(expires_in: f64) -> TokenResponse {
