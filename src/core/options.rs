@@ -96,6 +96,7 @@ pub struct OptionError {
 }
 
 impl OptionError {
+    #[inline(never)]
     fn new(option: &str, problem: &'static str) -> Self {
         OptionError { option: option.into(), problem }
     }
@@ -211,7 +212,8 @@ fn duration(option: &str, raw: &Raw<f64>, zero_ok: bool) -> Result<Option<u64>, 
 fn url<'a>(option: &str, raw: &'a Raw<String>) -> Result<Option<&'a str>, OptionError> {
     match raw {
         Raw::Absent | Raw::Null => Ok(None),
-        Raw::Given(url) if !url.trim().is_empty() => Ok(Some(url)),
+        // Not only white space (what `trim` would leave empty).
+        Raw::Given(url) if !url.chars().all(char::is_whitespace) => Ok(Some(url)),
         Raw::Given(_) | Raw::WrongType => {
             Err(OptionError::new(option, "must be a non-empty URL string"))
         }
