@@ -158,8 +158,8 @@ impl Engine {
 
     /// `state`.
     #[wasm_bindgen(getter)]
-    pub fn phase(&self) -> String {
-        self.session.phase().as_str().into()
+    pub fn phase(&self) -> JsValue {
+        JsValue::from_str(self.session.phase().as_str())
     }
 
     /// Whether a renewal is in flight (waiting callers are woken when it is not).
