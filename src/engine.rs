@@ -103,15 +103,17 @@ impl Engine {
     }
 
     /// A response to a request sent with the token of `generation`: 0 return it, 1 retry once
-    /// with a fresh token, 2 return it and stop using that token.
+    /// with a fresh token, 2 return it and stop using that token. `www_authenticate` is the
+    /// header's value, or `null` without one.
     pub fn response(
         &mut self,
         status: u16,
-        www_authenticate: Option<String>,
+        www_authenticate: JsValue,
         generation: f64,
         retried: bool,
         replayable: bool,
     ) -> u8 {
+        let www_authenticate = www_authenticate.as_string();
         let info = ResponseInfo {
             status,
             www_authenticate: www_authenticate.as_deref(),
@@ -168,9 +170,11 @@ impl Engine {
         self.session.renewal_in_flight()
     }
 
-    /// Whether a request to this URL (parts from `URL`) may carry the token (rule 8).
-    pub fn allows(&self, protocol: &str, origin: &str) -> bool {
-        self.session.config().allowed_origins.allows(protocol, origin)
+    /// Whether a request to this URL (`URL.protocol` and `URL.origin`) may carry the token
+    /// (rule 8); values that are not strings never do.
+    pub fn allows(&self, protocol: JsValue, origin: JsValue) -> bool {
+        let text = |value: JsValue| value.as_string().unwrap_or_default();
+        self.session.config().allowed_origins.allows(&text(protocol), &text(origin))
     }
 
     /// Where renewals go, and how: `[url, clientId]`, `clientId` null for the session strategy.
