@@ -4,8 +4,8 @@
 //! then drains [`Session::poll_command`] and arms one timer for [`Session::poll_timeout`]. Nothing
 //! here reads a clock, sleeps or performs IO, so hours of use are simulated in microseconds.
 
-use alloc::collections::VecDeque;
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use super::options::Config;
 use super::renewal::{Backoff, RENEW_TIMEOUT_MS};
@@ -237,7 +237,8 @@ pub struct Session {
     in_flight: Option<InFlight>,
     next_renewal_id: u64,
     backoff: Backoff,
-    commands: VecDeque<Command>,
+    /// Oldest first; a few at a time, so taking from the front of a `Vec` costs nothing.
+    commands: Vec<Command>,
 }
 
 impl Session {
@@ -256,7 +257,7 @@ impl Session {
             in_flight: None,
             next_renewal_id: 0,
             backoff: Backoff::default(),
-            commands: VecDeque::new(),
+            commands: Vec::new(),
         }
     }
 
@@ -282,7 +283,11 @@ impl Session {
 
     /// The next thing the driver must do, if any.
     pub fn poll_command(&mut self) -> Option<Command> {
-        self.commands.pop_front()
+        if self.commands.is_empty() {
+            None
+        } else {
+            Some(self.commands.remove(0))
+        }
     }
 
     /// When the driver must call [`Session::handle_timeout`] next, if ever.
@@ -501,7 +506,7 @@ impl Session {
             self.teardown(TeardownReason::Logout);
         } else {
             self.cancel_renewal();
-            self.commands.push_back(Command::EndServerSession { refresh_token: None });
+            self.commands.push(Command::EndServerSession { refresh_token: None });
         }
         self.phase = Phase::SignedOut;
     }
@@ -523,7 +528,7 @@ impl Session {
     fn check_deadlines(&mut self, now: Instant) {
         if let Some(flight) = self.in_flight {
             if now >= flight.started.plus_ms(RENEW_TIMEOUT_MS) {
-                self.commands.push_back(Command::CancelRenewal(flight.id));
+                self.commands.push(Command::CancelRenewal(flight.id));
                 self.in_flight = None;
                 self.renewal_failed(now, flight, ErrorCode::Timeout);
             }
@@ -581,7 +586,7 @@ impl Session {
             Some(InFlight { id, started: now, purpose, was_active: self.active_since_renewal });
         self.active_since_renewal = false;
         let refresh_token = self.token.as_ref().and_then(|token| token.refresh_token.clone());
-        self.commands.push_back(Command::Renew {
+        self.commands.push(Command::Renew {
             id,
             idle_ms: now.ms_since(self.last_activity),
             refresh_token,
@@ -611,7 +616,7 @@ impl Session {
 
     fn cancel_renewal(&mut self) {
         if let Some(flight) = self.in_flight.take() {
-            self.commands.push_back(Command::CancelRenewal(flight.id));
+            self.commands.push(Command::CancelRenewal(flight.id));
         }
     }
 
@@ -626,13 +631,13 @@ impl Session {
             reason,
             TeardownReason::Idle | TeardownReason::MaxSession | TeardownReason::Logout
         ) {
-            self.commands.push_back(Command::EndServerSession { refresh_token });
+            self.commands.push(Command::EndServerSession { refresh_token });
         }
         self.emit(Event::Expired { reason });
     }
 
     fn emit(&mut self, event: Event) {
-        self.commands.push_back(Command::Emit(event));
+        self.commands.push(Command::Emit(event));
     }
 }
 
