@@ -340,18 +340,16 @@ fn read_options(options: &JsValue, raw: &mut RawOptions) {
 /// `allowedOrigins` as the adapter parsed it: an array of `{protocol, origin, more}` or `null`.
 fn origins(value: &JsValue) -> Option<Vec<ParsedOrigin>> {
     let entries = value.dyn_ref::<Array>()?;
-    Some(
-        entries
-            .iter()
-            .map(|entry| {
-                ParsedOrigin(entry.is_object().then(|| ParsedUrl {
-                    protocol: read(&entry, "protocol", JsValue::as_string).unwrap_or_default(),
-                    origin: read(&entry, "origin", JsValue::as_string).unwrap_or_default(),
-                    has_more_than_origin: read(&entry, "more", JsValue::as_bool).unwrap_or(true),
-                }))
-            })
-            .collect(),
-    )
+    // A loop rather than `collect`: the iterator adapters cost more code than they save.
+    let mut parsed = Vec::new();
+    for entry in entries.iter() {
+        parsed.push(ParsedOrigin(entry.is_object().then(|| ParsedUrl {
+            protocol: read(&entry, "protocol", JsValue::as_string).unwrap_or_default(),
+            origin: read(&entry, "origin", JsValue::as_string).unwrap_or_default(),
+            has_more_than_origin: read(&entry, "more", JsValue::as_bool).unwrap_or(true),
+        })));
+    }
+    Some(parsed)
 }
 
 /// A token response read from a parsed JSON body; `None` if it is not an object.
