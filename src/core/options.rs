@@ -95,12 +95,11 @@ pub struct OptionError {
     pub problem: &'static str,
 }
 
-impl OptionError {
-    #[inline(never)]
-    fn new(option: &str, problem: &'static str) -> Self {
-        OptionError { option: option.into(), problem }
-    }
+/// An invalid option while validating: its name (borrowed from the raw options or static) and
+/// the problem. Copied around instead of an `OptionError`, which owns the name.
+type Invalid<'a> = (&'a str, &'static str);
 
+impl OptionError {
     /// `authpulse: option "idleTimeoutMs" must be a positive number of milliseconds`.
     pub fn message(&self) -> String {
         let mut message = String::from("authpulse: option \"");
@@ -152,43 +151,50 @@ pub struct Config {
 impl Config {
     /// Validates `raw`. `page_origin` is the default for `allowedOrigins`.
     pub fn from_raw(raw: &RawOptions, page_origin: &str) -> Result<Config, OptionError> {
-        if let Some(name) = &raw.unknown {
-            return Err(OptionError::new(name, "is not an authpulse option"));
-        }
-        let idle_timeout_ms = duration("idleTimeoutMs", &raw.idle_timeout_ms, false)?
-            .unwrap_or(DEFAULT_IDLE_TIMEOUT_MS);
-        let warn_before_idle_ms = duration("warnBeforeIdleMs", &raw.warn_before_idle_ms, true)?
-            .unwrap_or(DEFAULT_WARN_BEFORE_IDLE_MS.min(idle_timeout_ms / 2));
-        if warn_before_idle_ms >= idle_timeout_ms {
-            return Err(OptionError::new("warnBeforeIdleMs", "must be shorter than idleTimeoutMs"));
-        }
-        let cross_tab = match raw.cross_tab {
-            Raw::Absent => true,
-            Raw::Given(value) => value,
-            Raw::Null | Raw::WrongType => {
-                return Err(OptionError::new("crossTab", "must be a boolean"))
-            }
-        };
-        let strategy = strategy(raw)?;
-        let renew_before_expiry_ms =
-            duration("renewBeforeExpiryMs", &raw.renew_before_expiry_ms, true)?;
-        let max_session_ms = duration("maxSessionMs", &raw.max_session_ms, false)?;
-        let allowed_origins = allowed_origins(&raw.allowed_origins, page_origin)?;
-        let logout_url = url("logoutUrl", &raw.logout_url)?;
-        Ok(Config {
-            strategy,
-            idle: IdlePolicy::new(idle_timeout_ms, warn_before_idle_ms),
-            schedule: RenewSchedule::new(renew_before_expiry_ms),
-            max_session_ms,
-            allowed_origins,
-            cross_tab,
-            logout_url: logout_url.map(String::from),
-        })
+        validate(raw, page_origin)
+            .map_err(|(option, problem)| OptionError { option: option.into(), problem })
     }
 }
 
+fn validate<'a>(raw: &'a RawOptions, page_origin: &str) -> Result<Config, Invalid<'a>> {
+    if let Some(name) = &raw.unknown {
+        return Err((name, "is not an authpulse option"));
+    }
+    let idle_timeout_ms =
+        duration("idleTimeoutMs", &raw.idle_timeout_ms, false)?.unwrap_or(DEFAULT_IDLE_TIMEOUT_MS);
+    let warn_before_idle_ms = duration("warnBeforeIdleMs", &raw.warn_before_idle_ms, true)?
+        .unwrap_or(DEFAULT_WARN_BEFORE_IDLE_MS.min(idle_timeout_ms / 2));
+    if warn_before_idle_ms >= idle_timeout_ms {
+        return Err(("warnBeforeIdleMs", "must be shorter than idleTimeoutMs"));
+    }
+    let cross_tab = match raw.cross_tab {
+        Raw::Absent => true,
+        Raw::Given(value) => value,
+        Raw::Null | Raw::WrongType => return Err(("crossTab", "must be a boolean")),
+    };
+    let strategy = strategy(raw)?;
+    let renew_before_expiry_ms =
+        duration("renewBeforeExpiryMs", &raw.renew_before_expiry_ms, true)?;
+    let max_session_ms = duration("maxSessionMs", &raw.max_session_ms, false)?;
+    let allowed_origins = allowed_origins(&raw.allowed_origins, page_origin)?;
+    let logout_url = url("logoutUrl", &raw.logout_url)?;
+    Ok(Config {
+        strategy,
+        idle: IdlePolicy::new(idle_timeout_ms, warn_before_idle_ms),
+        schedule: RenewSchedule::new(renew_before_expiry_ms),
+        max_session_ms,
+        allowed_origins,
+        cross_tab,
+        logout_url: logout_url.map(String::from),
+    })
+}
+
 /// A duration option in milliseconds: absent or `null` is `None`.
-fn duration(option: &str, raw: &Raw<f64>, zero_ok: bool) -> Result<Option<u64>, OptionError> {
+fn duration(
+    option: &'static str,
+    raw: &Raw<f64>,
+    zero_ok: bool,
+) -> Result<Option<u64>, Invalid<'static>> {
     let problem = if zero_ok {
         "must be a number of milliseconds, 0 or more, at most 2147483647"
     } else {
@@ -196,26 +202,27 @@ fn duration(option: &str, raw: &Raw<f64>, zero_ok: bool) -> Result<Option<u64>, 
     };
     match *raw {
         Raw::Absent | Raw::Null => Ok(None),
-        Raw::WrongType => Err(OptionError::new(option, problem)),
+        Raw::WrongType => Err((option, problem)),
         Raw::Given(ms) => {
             let in_range = ms.is_finite() && ms <= MAX_DURATION_MS as f64;
             if in_range && (ms > 0.0 || (zero_ok && ms == 0.0)) {
                 Ok(Some(ms as u64))
             } else {
-                Err(OptionError::new(option, problem))
+                Err((option, problem))
             }
         }
     }
 }
 
 /// A URL option: absent or `null` is `None`; an empty string is an error.
-fn url<'a>(option: &str, raw: &'a Raw<String>) -> Result<Option<&'a str>, OptionError> {
+fn url<'a>(
+    option: &'static str,
+    raw: &'a Raw<String>,
+) -> Result<Option<&'a str>, Invalid<'static>> {
     match raw {
         Raw::Absent | Raw::Null => Ok(None),
         Raw::Given(url) if !url.chars().all(is_white_space) => Ok(Some(url)),
-        Raw::Given(_) | Raw::WrongType => {
-            Err(OptionError::new(option, "must be a non-empty URL string"))
-        }
+        Raw::Given(_) | Raw::WrongType => Err((option, "must be a non-empty URL string")),
     }
 }
 
@@ -238,29 +245,27 @@ fn is_white_space(c: char) -> bool {
     )
 }
 
-fn strategy(raw: &RawOptions) -> Result<Strategy, OptionError> {
+fn strategy(raw: &RawOptions) -> Result<Strategy, Invalid<'static>> {
     let token_endpoint = url("tokenEndpoint", &raw.token_endpoint)?;
     let client_id = match &raw.client_id {
         Raw::Absent | Raw::Null => None,
         Raw::Given(id) if !id.is_empty() => Some(id),
-        Raw::Given(_) | Raw::WrongType => {
-            return Err(OptionError::new("clientId", "must be a non-empty string"))
-        }
+        Raw::Given(_) | Raw::WrongType => return Err(("clientId", "must be a non-empty string")),
     };
     let revoke_url = url("revokeUrl", &raw.revoke_url)?;
     let renew_url = url("renewUrl", &raw.renew_url)?;
     match (token_endpoint, client_id) {
         (None, None) => {
             if revoke_url.is_some() {
-                return Err(OptionError::new("revokeUrl", "needs tokenEndpoint and clientId"));
+                return Err(("revokeUrl", "needs tokenEndpoint and clientId"));
             }
             Ok(Strategy::Session { renew_url: renew_url.unwrap_or(DEFAULT_RENEW_URL).into() })
         }
-        (Some(_), None) => Err(OptionError::new("clientId", "is required with tokenEndpoint")),
-        (None, Some(_)) => Err(OptionError::new("tokenEndpoint", "is required with clientId")),
+        (Some(_), None) => Err(("clientId", "is required with tokenEndpoint")),
+        (None, Some(_)) => Err(("tokenEndpoint", "is required with clientId")),
         (Some(token_endpoint), Some(client_id)) => {
             if renew_url.is_some() {
-                return Err(OptionError::new(
+                return Err((
                     "renewUrl",
                     "cannot be combined with tokenEndpoint: choose one strategy",
                 ));
@@ -277,29 +282,24 @@ fn strategy(raw: &RawOptions) -> Result<Strategy, OptionError> {
 fn allowed_origins(
     raw: &Raw<Vec<ParsedOrigin>>,
     page_origin: &str,
-) -> Result<AllowedOrigins, OptionError> {
+) -> Result<AllowedOrigins, Invalid<'static>> {
     const OPTION: &str = "allowedOrigins";
     let entries = match raw {
         Raw::Absent => return Ok(AllowedOrigins::new(vec![page_origin.into()])),
         Raw::Given(entries) if !entries.is_empty() => entries,
-        Raw::Given(_) => return Err(OptionError::new(OPTION, "must list at least one origin")),
-        Raw::Null | Raw::WrongType => {
-            return Err(OptionError::new(OPTION, "must be an array of origin strings"))
-        }
+        Raw::Given(_) => return Err((OPTION, "must list at least one origin")),
+        Raw::Null | Raw::WrongType => return Err((OPTION, "must be an array of origin strings")),
     };
     let mut origins = Vec::with_capacity(entries.len());
     for ParsedOrigin(parsed) in entries {
         let Some(url) = parsed else {
-            return Err(OptionError::new(
-                OPTION,
-                "must contain absolute URLs like https://api.example.com",
-            ));
+            return Err((OPTION, "must contain absolute URLs like https://api.example.com"));
         };
         if !matches!(url.protocol.as_str(), "https:" | "http:") || url.origin == "null" {
-            return Err(OptionError::new(OPTION, "must contain http(s) origins only"));
+            return Err((OPTION, "must contain http(s) origins only"));
         }
         if url.has_more_than_origin {
-            return Err(OptionError::new(
+            return Err((
                 OPTION,
                 "must contain origins only (scheme, host, port), without path, query or credentials",
             ));
