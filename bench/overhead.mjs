@@ -204,7 +204,7 @@ function attribute(profile) {
     if (kind.has(id)) return kind.get(id);
     const { functionName, url } = nodes.get(id).callFrame;
     let k;
-    // The package's JavaScript (pkg/index.js, pkg/authpulse.js) and its wasm module.
+    // The package's JavaScript (pkg/index.js, with the glue bundled in) and its wasm module.
     if (url.includes("/pkg/") || url.startsWith("wasm://")) k = "authpulse";
     else if (functionName === "(idle)") k = "idle";
     else if (parent.has(id)) k = classify(parent.get(id)) === "authpulse" ? "authpulse" : "other";

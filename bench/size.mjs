@@ -18,7 +18,8 @@ const version = (name) =>
 
 const result = { authpulse: null, alternatives: [] };
 
-const pkgFiles = ["authpulse_bg.wasm", "authpulse.js", "index.js"];
+// What a browser downloads: index.js bundles wasm-bindgen's glue (scripts/build.sh).
+const pkgFiles = ["authpulse_bg.wasm", "index.js"];
 try {
   const files = pkgFiles.map((f) => {
     const path = join(root, "pkg", f);

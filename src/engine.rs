@@ -55,17 +55,17 @@ impl Engine {
     /// parser into `{protocol, origin, more}` or `null`); throws a `TypeError` naming the option.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue, page_origin: &str) -> Result<Engine, JsValue> {
-        let raw = if options.is_undefined() || options.is_null() {
-            RawOptions::default()
-        } else if options.is_object() && !Array::is_array(&options) {
-            read_options(&options)
-        } else {
-            return Err(type_error(
-                "invalid_option",
-                "authpulse: options must be an object like { renewUrl: \"/auth/renew\" }",
-            ));
-        };
-        let config = Config::from_raw(raw, page_origin).map_err(|error| {
+        let mut raw = RawOptions::default();
+        if !(options.is_undefined() || options.is_null()) {
+            if !options.is_object() || Array::is_array(&options) {
+                return Err(type_error(
+                    "invalid_option",
+                    "authpulse: options must be an object like { renewUrl: \"/auth/renew\" }",
+                ));
+            }
+            read_options(&options, &mut raw);
+        }
+        let config = Config::from_raw(&raw, page_origin).map_err(|error| {
             let exception = type_error("invalid_option", &error.message());
             set(&exception, "option", &JsValue::from_str(&error.option));
             exception
@@ -110,15 +110,17 @@ impl Engine {
     }
 
     /// A response to a request sent with the token of `generation`: 0 return it, 1 retry once
-    /// with a fresh token, 2 return it and stop using that token.
+    /// with a fresh token, 2 return it and stop using that token. `www_authenticate` is the
+    /// header's value, or `null` without one.
     pub fn response(
         &mut self,
         status: u16,
-        www_authenticate: Option<String>,
+        www_authenticate: JsValue,
         generation: f64,
         retried: bool,
         replayable: bool,
     ) -> u8 {
+        let www_authenticate = www_authenticate.as_string();
         let info = ResponseInfo {
             status,
             www_authenticate: www_authenticate.as_deref(),
@@ -177,8 +179,8 @@ impl Engine {
 
     /// `state`.
     #[wasm_bindgen(getter)]
-    pub fn phase(&self) -> String {
-        self.session.phase().as_str().into()
+    pub fn phase(&self) -> JsValue {
+        JsValue::from_str(self.session.phase().as_str())
     }
 
     /// Whether a renewal is in flight (waiting callers are woken when it is not).
@@ -187,9 +189,11 @@ impl Engine {
         self.session.renewal_in_flight()
     }
 
-    /// Whether a request to this URL (parts from `URL`) may carry the token (rule 8).
-    pub fn allows(&self, protocol: &str, origin: &str) -> bool {
-        self.session.config().allowed_origins.allows(protocol, origin)
+    /// Whether a request to this URL (`URL.protocol` and `URL.origin`) may carry the token
+    /// (rule 8); values that are not strings never do.
+    pub fn allows(&self, protocol: JsValue, origin: JsValue) -> bool {
+        let text = |value: JsValue| value.as_string().unwrap_or_default();
+        self.session.config().allowed_origins.allows(&text(protocol), &text(origin))
     }
 
     /// Where renewals go, and how: `[url, clientId, revokeUrl, logoutUrl, crossTab]`,
@@ -311,7 +315,7 @@ fn property(object: &JsValue, name: &str) -> Raw<JsValue> {
     }
 }
 
-fn raw<T>(object: &JsValue, name: &str, convert: fn(&JsValue) -> Option<T>) -> Raw<T> {
+fn raw_value<T>(object: &JsValue, name: &str, convert: fn(&JsValue) -> Option<T>) -> Raw<T> {
     match property(object, name) {
         Raw::Given(value) => convert(&value).map_or(Raw::WrongType, Raw::Given),
         Raw::Absent => Raw::Absent,
@@ -322,59 +326,55 @@ fn raw<T>(object: &JsValue, name: &str, convert: fn(&JsValue) -> Option<T>) -> R
 
 #[inline(never)]
 fn text(object: &JsValue, name: &str) -> Raw<String> {
-    raw(object, name, JsValue::as_string)
+    raw_value(object, name, JsValue::as_string)
 }
 
 #[inline(never)]
 fn number(object: &JsValue, name: &str) -> Raw<f64> {
-    raw(object, name, JsValue::as_f64)
+    raw_value(object, name, JsValue::as_f64)
 }
 
 /// A property of the right type, or `None`.
 fn read<T>(object: &JsValue, name: &str, convert: fn(&JsValue) -> Option<T>) -> Option<T> {
-    match raw(object, name, convert) {
+    match raw_value(object, name, convert) {
         Raw::Given(value) => Some(value),
         _ => None,
     }
 }
 
-fn read_options(options: &JsValue) -> RawOptions {
-    RawOptions {
-        renew_url: text(options, "renewUrl"),
-        token_endpoint: text(options, "tokenEndpoint"),
-        client_id: text(options, "clientId"),
-        revoke_url: text(options, "revokeUrl"),
-        idle_timeout_ms: number(options, "idleTimeoutMs"),
-        warn_before_idle_ms: number(options, "warnBeforeIdleMs"),
-        renew_before_expiry_ms: number(options, "renewBeforeExpiryMs"),
-        max_session_ms: number(options, "maxSessionMs"),
-        allowed_origins: raw(options, "allowedOrigins", origins),
-        cross_tab: raw(options, "crossTab", JsValue::as_bool),
-        logout_url: text(options, "logoutUrl"),
-        unknown: options.dyn_ref::<Object>().and_then(|object| {
-            Object::keys(object)
-                .iter()
-                .filter_map(|key| key.as_string())
-                .find(|key| !OPTION_NAMES.contains(&key.as_str()))
-        }),
-    }
+fn read_options(options: &JsValue, raw: &mut RawOptions) {
+    raw.renew_url = text(options, "renewUrl");
+    raw.token_endpoint = text(options, "tokenEndpoint");
+    raw.client_id = text(options, "clientId");
+    raw.revoke_url = text(options, "revokeUrl");
+    raw.idle_timeout_ms = number(options, "idleTimeoutMs");
+    raw.warn_before_idle_ms = number(options, "warnBeforeIdleMs");
+    raw.renew_before_expiry_ms = number(options, "renewBeforeExpiryMs");
+    raw.max_session_ms = number(options, "maxSessionMs");
+    raw.allowed_origins = raw_value(options, "allowedOrigins", origins);
+    raw.cross_tab = raw_value(options, "crossTab", JsValue::as_bool);
+    raw.logout_url = text(options, "logoutUrl");
+    raw.unknown = options.dyn_ref::<Object>().and_then(|object| {
+        Object::keys(object)
+            .iter()
+            .filter_map(|key| key.as_string())
+            .find(|key| !OPTION_NAMES.contains(&key.as_str()))
+    });
 }
 
 /// `allowedOrigins` as the adapter parsed it: an array of `{protocol, origin, more}` or `null`.
 fn origins(value: &JsValue) -> Option<Vec<ParsedOrigin>> {
     let entries = value.dyn_ref::<Array>()?;
-    Some(
-        entries
-            .iter()
-            .map(|entry| {
-                ParsedOrigin(entry.is_object().then(|| ParsedUrl {
-                    protocol: read(&entry, "protocol", JsValue::as_string).unwrap_or_default(),
-                    origin: read(&entry, "origin", JsValue::as_string).unwrap_or_default(),
-                    has_more_than_origin: read(&entry, "more", JsValue::as_bool).unwrap_or(true),
-                }))
-            })
-            .collect(),
-    )
+    // A loop rather than `collect`: the iterator adapters cost more code than they save.
+    let mut parsed = Vec::new();
+    for entry in entries.iter() {
+        parsed.push(ParsedOrigin(entry.is_object().then(|| ParsedUrl {
+            protocol: read(&entry, "protocol", JsValue::as_string).unwrap_or_default(),
+            origin: read(&entry, "origin", JsValue::as_string).unwrap_or_default(),
+            has_more_than_origin: read(&entry, "more", JsValue::as_bool).unwrap_or(true),
+        })));
+    }
+    Some(parsed)
 }
 
 /// A token response read from a parsed JSON body; `None` if it is not an object.

@@ -124,9 +124,12 @@ fn allowed_origins_come_parsed_by_the_browser() {
     let options = json("{}");
     Reflect::set(&options, &"allowedOrigins".into(), &entries).expect("set");
     let engine = Engine::new(options, PAGE).unwrap_or_else(|_| panic!("refused"));
-    assert!(engine.allows("https:", "https://api.example:8443"));
-    assert!(engine.allows("http:", "http://localhost:3000"));
-    assert!(!engine.allows("https:", PAGE), "the page origin is not added to an explicit list");
+    assert!(engine.allows("https:".into(), "https://api.example:8443".into()));
+    assert!(engine.allows("http:".into(), "http://localhost:3000".into()));
+    assert!(
+        !engine.allows("https:".into(), PAGE.into()),
+        "the page origin is not added to an explicit list"
+    );
     let with_path = js_sys::Array::of1(&origin("https://api.example/v1"));
     let options = json("{}");
     Reflect::set(&options, &"allowedOrigins".into(), &with_path).expect("set");
@@ -172,8 +175,12 @@ fn a_refused_token_is_renewed_once_and_a_renew_401_signs_out_with_reason_session
         .unwrap_or_else(|_| panic!());
     commands(&mut engine);
     let generation = access(&mut engine, T0).map(|(_, generation)| generation).unwrap_or(-1.0);
-    assert_eq!(engine.response(403, None, generation, false, true), 0, "403 passes through");
-    let challenge = Some(r#"Bearer error="invalid_token""#.to_string());
+    assert_eq!(
+        engine.response(403, JsValue::NULL, generation, false, true),
+        0,
+        "403 passes through"
+    );
+    let challenge = JsValue::from_str(r#"Bearer error="invalid_token""#);
     assert_eq!(engine.response(401, challenge, generation, false, true), 1, "retry once");
     assert_eq!(access(&mut engine, T0 + 10.0), Err(WAIT), "wait for the renewal");
     assert_eq!(commands(&mut engine), ["[1,0,10,null]"], "renewal 0, idle for 10 ms");
@@ -213,7 +220,7 @@ fn nonsense_numbers_never_trap() {
         let _ = engine.access(now);
         engine.renewal_answered(now, now, 200, json(r#"{"access_token":"x","expires_in":1e308}"#));
         engine.renewal_failed(now, now);
-        let _ = engine.response(401, Some("\"".into()), now, false, true);
+        let _ = engine.response(401, JsValue::from_str("\""), now, false, true);
         engine.logout(now);
         commands(&mut engine);
     }

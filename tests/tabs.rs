@@ -69,7 +69,7 @@ fn config(cross_tab: bool, refresh: bool) -> Config {
         raw.token_endpoint = Raw::Given("https://idp.example/token".into());
         raw.client_id = Raw::Given("spa".into());
     }
-    match Config::from_raw(raw, "https://app.example") {
+    match Config::from_raw(&raw, "https://app.example") {
         Ok(config) => config,
         Err(error) => panic!("{}", error.message()),
     }

@@ -95,11 +95,11 @@ pub struct OptionError {
     pub problem: &'static str,
 }
 
-impl OptionError {
-    fn new(option: &str, problem: &'static str) -> Self {
-        OptionError { option: option.into(), problem }
-    }
+/// An invalid option while validating: its name (borrowed from the raw options or static) and
+/// the problem. Copied around instead of an `OptionError`, which owns the name.
+type Invalid<'a> = (&'a str, &'static str);
 
+impl OptionError {
     /// `authpulse: option "idleTimeoutMs" must be a positive number of milliseconds`.
     pub fn message(&self) -> String {
         let mut message = String::from("authpulse: option \"");
@@ -150,156 +150,161 @@ pub struct Config {
 
 impl Config {
     /// Validates `raw`. `page_origin` is the default for `allowedOrigins`.
-    pub fn from_raw(raw: RawOptions, page_origin: &str) -> Result<Config, OptionError> {
-        let RawOptions {
-            renew_url,
-            token_endpoint,
-            client_id,
-            revoke_url,
-            idle_timeout_ms,
-            warn_before_idle_ms,
-            renew_before_expiry_ms,
-            max_session_ms,
-            allowed_origins: origins,
-            cross_tab,
-            logout_url,
-            unknown,
-        } = raw;
-        if let Some(name) = unknown {
-            return Err(OptionError { option: name, problem: "is not an authpulse option" });
-        }
-        let idle_timeout_ms =
-            duration("idleTimeoutMs", idle_timeout_ms, false)?.unwrap_or(DEFAULT_IDLE_TIMEOUT_MS);
-        let warn_before_idle_ms = duration("warnBeforeIdleMs", warn_before_idle_ms, true)?
-            .unwrap_or(DEFAULT_WARN_BEFORE_IDLE_MS.min(idle_timeout_ms / 2));
-        if warn_before_idle_ms >= idle_timeout_ms {
-            return Err(OptionError::new("warnBeforeIdleMs", "must be shorter than idleTimeoutMs"));
-        }
-        let cross_tab = match cross_tab {
-            Raw::Absent => true,
-            Raw::Given(value) => value,
-            Raw::Null | Raw::WrongType => {
-                return Err(OptionError::new("crossTab", "must be a boolean"))
-            }
-        };
-        Ok(Config {
-            strategy: strategy(renew_url, token_endpoint, client_id, revoke_url)?,
-            idle: IdlePolicy::new(idle_timeout_ms, warn_before_idle_ms),
-            schedule: RenewSchedule::new(duration(
-                "renewBeforeExpiryMs",
-                renew_before_expiry_ms,
-                true,
-            )?),
-            max_session_ms: duration("maxSessionMs", max_session_ms, false)?,
-            allowed_origins: allowed_origins(origins, page_origin)?,
-            cross_tab,
-            logout_url: url("logoutUrl", logout_url)?,
-        })
+    pub fn from_raw(raw: &RawOptions, page_origin: &str) -> Result<Config, OptionError> {
+        validate(raw, page_origin)
+            .map_err(|(option, problem)| OptionError { option: option.into(), problem })
     }
 }
 
+fn validate<'a>(raw: &'a RawOptions, page_origin: &str) -> Result<Config, Invalid<'a>> {
+    if let Some(name) = &raw.unknown {
+        return Err((name, "is not an authpulse option"));
+    }
+    let idle_timeout_ms =
+        duration("idleTimeoutMs", &raw.idle_timeout_ms, false)?.unwrap_or(DEFAULT_IDLE_TIMEOUT_MS);
+    let warn_before_idle_ms = duration("warnBeforeIdleMs", &raw.warn_before_idle_ms, true)?
+        .unwrap_or(DEFAULT_WARN_BEFORE_IDLE_MS.min(idle_timeout_ms / 2));
+    if warn_before_idle_ms >= idle_timeout_ms {
+        return Err(("warnBeforeIdleMs", "must be shorter than idleTimeoutMs"));
+    }
+    let cross_tab = match raw.cross_tab {
+        Raw::Absent => true,
+        Raw::Given(value) => value,
+        Raw::Null | Raw::WrongType => return Err(("crossTab", "must be a boolean")),
+    };
+    let strategy = strategy(raw)?;
+    let renew_before_expiry_ms =
+        duration("renewBeforeExpiryMs", &raw.renew_before_expiry_ms, true)?;
+    let max_session_ms = duration("maxSessionMs", &raw.max_session_ms, false)?;
+    let allowed_origins = allowed_origins(&raw.allowed_origins, page_origin)?;
+    let logout_url = url("logoutUrl", &raw.logout_url)?;
+    Ok(Config {
+        strategy,
+        idle: IdlePolicy::new(idle_timeout_ms, warn_before_idle_ms),
+        schedule: RenewSchedule::new(renew_before_expiry_ms),
+        max_session_ms,
+        allowed_origins,
+        cross_tab,
+        logout_url: logout_url.map(String::from),
+    })
+}
+
 /// A duration option in milliseconds: absent or `null` is `None`.
-fn duration(option: &str, raw: Raw<f64>, zero_ok: bool) -> Result<Option<u64>, OptionError> {
+fn duration(
+    option: &'static str,
+    raw: &Raw<f64>,
+    zero_ok: bool,
+) -> Result<Option<u64>, Invalid<'static>> {
     let problem = if zero_ok {
         "must be a number of milliseconds, 0 or more, at most 2147483647"
     } else {
         "must be a positive number of milliseconds, at most 2147483647"
     };
-    match raw {
+    match *raw {
         Raw::Absent | Raw::Null => Ok(None),
-        Raw::WrongType => Err(OptionError::new(option, problem)),
+        Raw::WrongType => Err((option, problem)),
         Raw::Given(ms) => {
             let in_range = ms.is_finite() && ms <= MAX_DURATION_MS as f64;
             if in_range && (ms > 0.0 || (zero_ok && ms == 0.0)) {
                 Ok(Some(ms as u64))
             } else {
-                Err(OptionError::new(option, problem))
+                Err((option, problem))
             }
         }
     }
 }
 
 /// A URL option: absent or `null` is `None`; an empty string is an error.
-fn url(option: &str, raw: Raw<String>) -> Result<Option<String>, OptionError> {
+fn url<'a>(
+    option: &'static str,
+    raw: &'a Raw<String>,
+) -> Result<Option<&'a str>, Invalid<'static>> {
     match raw {
         Raw::Absent | Raw::Null => Ok(None),
-        Raw::Given(url) if !url.trim().is_empty() => Ok(Some(url)),
-        Raw::Given(_) | Raw::WrongType => {
-            Err(OptionError::new(option, "must be a non-empty URL string"))
-        }
+        Raw::Given(url) if !url.chars().all(is_white_space) => Ok(Some(url)),
+        Raw::Given(_) | Raw::WrongType => Err((option, "must be a non-empty URL string")),
     }
 }
 
-fn strategy(
-    renew_url: Raw<String>,
-    token_endpoint: Raw<String>,
-    client_id: Raw<String>,
-    revoke_url: Raw<String>,
-) -> Result<Strategy, OptionError> {
-    let token_endpoint = url("tokenEndpoint", token_endpoint)?;
-    let client_id = match client_id {
+/// `char::is_whitespace` (Unicode `White_Space`, what `trim` removes) spelled out: the 25 code
+/// points as one match instead of the standard library's table lookup.
+fn is_white_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t'..='\r'
+            | ' '
+            | '\u{85}'
+            | '\u{a0}'
+            | '\u{1680}'
+            | '\u{2000}'..='\u{200a}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{202f}'
+            | '\u{205f}'
+            | '\u{3000}'
+    )
+}
+
+fn strategy(raw: &RawOptions) -> Result<Strategy, Invalid<'static>> {
+    let token_endpoint = url("tokenEndpoint", &raw.token_endpoint)?;
+    let client_id = match &raw.client_id {
         Raw::Absent | Raw::Null => None,
         Raw::Given(id) if !id.is_empty() => Some(id),
-        Raw::Given(_) | Raw::WrongType => {
-            return Err(OptionError::new("clientId", "must be a non-empty string"))
-        }
+        Raw::Given(_) | Raw::WrongType => return Err(("clientId", "must be a non-empty string")),
     };
-    let revoke_url = url("revokeUrl", revoke_url)?;
-    let renew_url = url("renewUrl", renew_url)?;
+    let revoke_url = url("revokeUrl", &raw.revoke_url)?;
+    let renew_url = url("renewUrl", &raw.renew_url)?;
     match (token_endpoint, client_id) {
         (None, None) => {
             if revoke_url.is_some() {
-                return Err(OptionError::new("revokeUrl", "needs tokenEndpoint and clientId"));
+                return Err(("revokeUrl", "needs tokenEndpoint and clientId"));
             }
-            Ok(Strategy::Session {
-                renew_url: renew_url.unwrap_or_else(|| DEFAULT_RENEW_URL.into()),
-            })
+            Ok(Strategy::Session { renew_url: renew_url.unwrap_or(DEFAULT_RENEW_URL).into() })
         }
-        (Some(_), None) => Err(OptionError::new("clientId", "is required with tokenEndpoint")),
-        (None, Some(_)) => Err(OptionError::new("tokenEndpoint", "is required with clientId")),
+        (Some(_), None) => Err(("clientId", "is required with tokenEndpoint")),
+        (None, Some(_)) => Err(("tokenEndpoint", "is required with clientId")),
         (Some(token_endpoint), Some(client_id)) => {
             if renew_url.is_some() {
-                return Err(OptionError::new(
+                return Err((
                     "renewUrl",
                     "cannot be combined with tokenEndpoint: choose one strategy",
                 ));
             }
-            Ok(Strategy::RefreshToken { token_endpoint, client_id, revoke_url })
+            Ok(Strategy::RefreshToken {
+                token_endpoint: token_endpoint.into(),
+                client_id: client_id.clone(),
+                revoke_url: revoke_url.map(String::from),
+            })
         }
     }
 }
 
 fn allowed_origins(
-    raw: Raw<Vec<ParsedOrigin>>,
+    raw: &Raw<Vec<ParsedOrigin>>,
     page_origin: &str,
-) -> Result<AllowedOrigins, OptionError> {
+) -> Result<AllowedOrigins, Invalid<'static>> {
     const OPTION: &str = "allowedOrigins";
     let entries = match raw {
         Raw::Absent => return Ok(AllowedOrigins::new(vec![page_origin.into()])),
         Raw::Given(entries) if !entries.is_empty() => entries,
-        Raw::Given(_) => return Err(OptionError::new(OPTION, "must list at least one origin")),
-        Raw::Null | Raw::WrongType => {
-            return Err(OptionError::new(OPTION, "must be an array of origin strings"))
-        }
+        Raw::Given(_) => return Err((OPTION, "must list at least one origin")),
+        Raw::Null | Raw::WrongType => return Err((OPTION, "must be an array of origin strings")),
     };
     let mut origins = Vec::with_capacity(entries.len());
     for ParsedOrigin(parsed) in entries {
         let Some(url) = parsed else {
-            return Err(OptionError::new(
-                OPTION,
-                "must contain absolute URLs like https://api.example.com",
-            ));
+            return Err((OPTION, "must contain absolute URLs like https://api.example.com"));
         };
         if !matches!(url.protocol.as_str(), "https:" | "http:") || url.origin == "null" {
-            return Err(OptionError::new(OPTION, "must contain http(s) origins only"));
+            return Err((OPTION, "must contain http(s) origins only"));
         }
         if url.has_more_than_origin {
-            return Err(OptionError::new(
+            return Err((
                 OPTION,
                 "must contain origins only (scheme, host, port), without path, query or credentials",
             ));
         }
-        origins.push(url.origin);
+        origins.push(url.origin.clone());
     }
     Ok(AllowedOrigins::new(origins))
 }
@@ -319,12 +324,12 @@ mod tests {
     }
 
     fn error(raw: RawOptions) -> OptionError {
-        Config::from_raw(raw, PAGE).unwrap_err()
+        Config::from_raw(&raw, PAGE).unwrap_err()
     }
 
     #[test]
     fn no_options_give_the_contract_defaults() {
-        let config = Config::from_raw(RawOptions::default(), PAGE).unwrap();
+        let config = Config::from_raw(&RawOptions::default(), PAGE).unwrap();
         assert_eq!(config.strategy, Strategy::Session { renew_url: "/auth/renew".into() });
         assert_eq!(config.idle, IdlePolicy::new(900_000, 60_000));
         assert_eq!(config.allowed_origins.as_slice(), [PAGE.to_string()]);
@@ -361,7 +366,7 @@ mod tests {
         assert_eq!(error(raw).option, "warnBeforeIdleMs");
         let off = RawOptions { warn_before_idle_ms: Raw::Given(0.0), ..RawOptions::default() };
         assert_eq!(
-            Config::from_raw(off, PAGE)
+            Config::from_raw(&off, PAGE)
                 .unwrap()
                 .idle
                 .warn_at(crate::core::time::Instant::from_millis(0)),
@@ -372,7 +377,7 @@ mod tests {
     #[test]
     fn a_short_idle_timeout_gets_a_proportionate_default_warning() {
         let raw = RawOptions { idle_timeout_ms: Raw::Given(30_000.0), ..RawOptions::default() };
-        assert_eq!(Config::from_raw(raw, PAGE).unwrap().idle, IdlePolicy::new(30_000, 15_000));
+        assert_eq!(Config::from_raw(&raw, PAGE).unwrap().idle, IdlePolicy::new(30_000, 15_000));
     }
 
     #[test]
@@ -384,7 +389,7 @@ mod tests {
         assert_eq!(error(only_endpoint.clone()).option, "clientId");
         let both = RawOptions { client_id: Raw::Given("spa".into()), ..only_endpoint.clone() };
         assert!(matches!(
-            Config::from_raw(both.clone(), PAGE).unwrap().strategy,
+            Config::from_raw(&both, PAGE).unwrap().strategy,
             Strategy::RefreshToken { .. }
         ));
         let mixed = RawOptions { renew_url: Raw::Given("/auth/renew".into()), ..both };
@@ -401,7 +406,7 @@ mod tests {
             ..RawOptions::default()
         };
         let ok = Config::from_raw(
-            with(vec![origin("https://api.example"), origin("http://localhost:3000")]),
+            &with(vec![origin("https://api.example"), origin("http://localhost:3000")]),
             PAGE,
         )
         .unwrap();
@@ -424,6 +429,13 @@ mod tests {
         let raw = RawOptions { unknown: Some("idleTimeout".into()), ..RawOptions::default() };
         let err = error(raw);
         assert_eq!(err.message(), "authpulse: option \"idleTimeout\" is not an authpulse option");
+    }
+
+    #[test]
+    fn white_space_is_what_trim_removes() {
+        for c in (0..=0x10_ffff).filter_map(char::from_u32) {
+            assert_eq!(is_white_space(c), c.is_whitespace(), "U+{:04X}", c as u32);
+        }
     }
 
     #[test]

@@ -81,7 +81,27 @@ impl<'a> Scanner<'a> {
     /// An RFC 7230 `token` (tchar+).
     fn token(&mut self) -> Option<&'a [u8]> {
         let start = self.at;
-        self.skip(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~/".contains(&b));
+        self.skip(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'!' | b'#'
+                        | b'$'
+                        | b'%'
+                        | b'&'
+                        | b'\''
+                        | b'*'
+                        | b'+'
+                        | b'-'
+                        | b'.'
+                        | b'^'
+                        | b'_'
+                        | b'`'
+                        | b'|'
+                        | b'~'
+                        | b'/'
+                )
+        });
         self.bytes.get(start..self.at).filter(|word| !word.is_empty())
     }
 

@@ -4,8 +4,8 @@
 //! then drains [`Session::poll_command`] and arms one timer for [`Session::poll_timeout`]. Nothing
 //! here reads a clock, sleeps or performs IO, so hours of use are simulated in microseconds.
 
-use alloc::collections::VecDeque;
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use super::options::Config;
 use super::renewal::{Backoff, RENEW_TIMEOUT_MS};
@@ -247,7 +247,8 @@ pub struct Session {
     /// An idle teardown's end of the server session, held until this time for another tab to
     /// show that the session is in use (see `CONFIRM_IDLE_MS`).
     unconfirmed_end: Option<UnconfirmedEnd>,
-    commands: VecDeque<Command>,
+    /// Oldest first; a few at a time, so taking from the front of a `Vec` costs nothing.
+    commands: Vec<Command>,
 }
 
 #[derive(Debug)]
@@ -275,7 +276,7 @@ impl Session {
             shared_activity: Instant::default(),
             shared_at: None,
             unconfirmed_end: None,
-            commands: VecDeque::new(),
+            commands: Vec::new(),
         }
     }
 
@@ -301,7 +302,11 @@ impl Session {
 
     /// The next thing the driver must do, if any.
     pub fn poll_command(&mut self) -> Option<Command> {
-        self.commands.pop_front()
+        if self.commands.is_empty() {
+            None
+        } else {
+            Some(self.commands.remove(0))
+        }
     }
 
     /// When the driver must call [`Session::handle_timeout`] next, if ever.
@@ -557,7 +562,7 @@ impl Session {
             self.teardown(TeardownReason::Logout);
         } else {
             self.cancel_renewal();
-            self.commands.push_back(Command::EndServerSession { refresh_token: None });
+            self.commands.push(Command::EndServerSession { refresh_token: None });
             // Signing out means everywhere, even from a tab that was not signed in.
             self.broadcast(TabMessage::Teardown { reason: TeardownReason::Logout });
         }
@@ -680,7 +685,7 @@ impl Session {
     fn check_deadlines(&mut self, now: Instant) {
         if let Some(flight) = self.in_flight {
             if now >= flight.started.plus_ms(RENEW_TIMEOUT_MS) {
-                self.commands.push_back(Command::CancelRenewal(flight.id));
+                self.commands.push(Command::CancelRenewal(flight.id));
                 self.in_flight = None;
                 self.renewal_failed(now, flight, ErrorCode::Timeout);
             }
@@ -741,7 +746,7 @@ impl Session {
             Some(InFlight { id, started: now, purpose, was_active: self.active_since_renewal });
         self.active_since_renewal = false;
         let refresh_token = self.token.as_ref().and_then(|token| token.refresh_token.clone());
-        self.commands.push_back(Command::Renew {
+        self.commands.push(Command::Renew {
             id,
             idle_ms: now.ms_since(self.last_activity),
             refresh_token,
@@ -800,13 +805,13 @@ impl Session {
 
     fn broadcast(&mut self, message: TabMessage) {
         if self.config.cross_tab {
-            self.commands.push_back(Command::Broadcast(message));
+            self.commands.push(Command::Broadcast(message));
         }
     }
 
     fn cancel_renewal(&mut self) {
         if let Some(flight) = self.in_flight.take() {
-            self.commands.push_back(Command::CancelRenewal(flight.id));
+            self.commands.push(Command::CancelRenewal(flight.id));
         }
     }
 
@@ -840,7 +845,7 @@ impl Session {
             reason,
             TeardownReason::Idle | TeardownReason::MaxSession | TeardownReason::Logout
         ) {
-            self.commands.push_back(Command::EndServerSession { refresh_token });
+            self.commands.push(Command::EndServerSession { refresh_token });
         }
         if reason != TeardownReason::Remote {
             self.broadcast(TabMessage::Teardown { reason });
@@ -848,7 +853,7 @@ impl Session {
     }
 
     fn emit(&mut self, event: Event) {
-        self.commands.push_back(Command::Emit(event));
+        self.commands.push(Command::Emit(event));
     }
 }
 
@@ -858,7 +863,7 @@ mod tests {
     use crate::core::options::RawOptions;
 
     fn session() -> Session {
-        Session::new(Config::from_raw(RawOptions::default(), "https://app.example").unwrap())
+        Session::new(Config::from_raw(&RawOptions::default(), "https://app.example").unwrap())
     }
 
     fn token(expires_in: f64) -> TokenResponse {
@@ -919,7 +924,7 @@ mod tests {
             cross_tab: crate::core::options::Raw::Given(false),
             ..RawOptions::default()
         };
-        let mut session = Session::new(Config::from_raw(raw, "https://app.example").unwrap());
+        let mut session = Session::new(Config::from_raw(&raw, "https://app.example").unwrap());
         let t0 = Instant::from_millis(1_000_000);
         session.handle_sign_in(t0, token(300.0)).unwrap();
         assert_eq!(session.activity_report_threshold(), t0.plus_ms(14 * 60_000), "the warning");

@@ -128,7 +128,7 @@ pub struct Sim {
 pub fn options(edit: impl FnOnce(&mut RawOptions)) -> Config {
     let mut raw = RawOptions::default();
     edit(&mut raw);
-    match Config::from_raw(raw, "https://app.example") {
+    match Config::from_raw(&raw, "https://app.example") {
         Ok(config) => config,
         Err(error) => panic!("{}", error.message()),
     }
