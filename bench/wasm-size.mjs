@@ -15,7 +15,7 @@ const total = code.reduce((s, i) => s + i.shallow_size, 0);
 const GROUPS = [
   ["wasm-bindgen shims and glue", /shim|^__wbg|^__wbindgen|^__externref|wasm_bindgen/],
   ["exported functions (bodies inlined)", /^[a-z][a-z0-9]*_[A-Za-z0-9]+$/],
-  ["allocator", /dlmalloc|talc|lol_alloc|__rdl_|__rust_(alloc|dealloc|realloc)|raw_vec|RawVec|finish_grow/],
+  ["allocator", /dlmalloc|talc|__rdl_|__rust_(alloc|dealloc|realloc)|raw_vec|RawVec|finish_grow/],
   ["core::fmt (formatting)", /fmt::|Formatter|as core(\[[0-9a-f]+\])?::fmt/],
   ["serde", /serde/],
   ["panics and bounds checks", /panic|unwrap_failed|expect_failed|_fail\b|slice_error|index_out_of_bounds|len_mismatch/],

@@ -26,15 +26,11 @@ pub mod engine;
 
 /// What only the shipped module has: std's allocator and panic machinery pull in `core::fmt`
 /// and dlmalloc, half the module's size; here a panic (a bug: nothing that input controls
-/// panics) traps, and lol_alloc's free-list allocator allocates: freed blocks are kept sorted
-/// and merged with their neighbours, so memory stays flat over hours of use.
+/// panics) traps, and talc allocates.
 #[cfg(all(feature = "bundle", target_arch = "wasm32"))]
 mod bundle {
-    // SAFETY: the module is single-threaded wasm (no atomics feature): every allocation and free
-    // happens on the one thread.
     #[global_allocator]
-    static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
-        unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
+    static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
     #[panic_handler]
     fn panic(_: &::core::panic::PanicInfo<'_>) -> ! {
