@@ -123,9 +123,7 @@ export class AuthClient {
   /** A fresh access token, or null when signed out. */
   async getAccessToken() {
     this.#live();
-    let access = this.#access();
-    if (access === WAIT) access = await this.#token();
-    return access?.token ?? null;
+    return (await this.#token())?.token ?? null;
   }
 
   /** App-reported activity: counts like a user event. */
