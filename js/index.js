@@ -11,7 +11,10 @@ const EVENTS = ["renewed", "idlewarning", "active", "expired", "error"];
 const LISTEN = { capture: true, passive: true };
 const MAX_DELAY_MS = 2 ** 31 - 1;
 // Engine.access / Engine.response results and Engine.poll command kinds.
-const WAIT = 1, RETRY = 1;
+const WAIT = -1, RETRY = 1;
+// The only status Engine.response can answer anything but "return it" for (src/core/retry.rs):
+// responses with any other go straight back to the caller.
+const UNAUTHORIZED = 401;
 const RENEW = 1, CANCEL_RENEWAL = 2, EMIT = 3, END_SERVER_SESSION = 4, BROADCAST = 5;
 const TAB_TOKEN = 2; // a tab message carrying a new token: [2, token, receivedAt, expiresAt, …]
 // How long a tab whose turn to renew came waits for another tab's newer token to reach it.
@@ -47,6 +50,8 @@ export class AuthClient {
   #onActivity;
   #onShow;
   #disposed = false;
+  #current = null; // { token, generation }: the engine's token, read once per generation
+  #origins = new Map(); // origin -> whether the engine lets it have the token (config is fixed)
 
   constructor(options) {
     let given = options;
@@ -110,31 +115,35 @@ export class AuthClient {
   /** `window.fetch` with the bearer token for allowed origins, renewing and retrying once on 401. */
   async fetch(input, init) {
     this.#live();
-    let request = new Request(input, init);
-    const url = new URL(request.url);
-    if (!this.#engine.allows(url.protocol, url.origin) || request.headers.has("authorization")) {
-      return this.#page.fetch(request);
-    }
+    const request = new Request(input, init);
+    if (request.headers.has("authorization") || !this.#allows(request.url)) return this.#page.fetch(request);
     const replayable = !(init?.body instanceof ReadableStream);
-    const spare = replayable ? request.clone() : null;
-    const first = await this.#token();
+    // fetch consumes a body; a request without one can be sent again as it is.
+    const spare = replayable && request.body !== null ? request.clone() : request;
+    let first = this.#access();
+    if (first === WAIT) first = await this.#token();
     if (!first) return this.#page.fetch(request);
-    const response = await this.#page.fetch(withToken(request, first[0]));
+    request.headers.set("Authorization", `Bearer ${first.token}`);
+    const response = await this.#page.fetch(request);
+    if (response.status !== UNAUTHORIZED) return response;
     const decision = this.#input((engine) =>
-      engine.response(response.status, response.headers.get("www-authenticate"), first[1], false, replayable));
+      engine.response(response.status, response.headers.get("www-authenticate"), first.generation, false, replayable));
     if (decision !== RETRY) return response;
     const second = await this.#token();
     if (!second) return response; // signed out meanwhile: the original 401
-    const retried = await this.#page.fetch(withToken(spare, second[0]));
-    this.#input((engine) =>
-      engine.response(retried.status, retried.headers.get("www-authenticate"), second[1], true, false));
+    spare.headers.set("Authorization", `Bearer ${second.token}`);
+    const retried = await this.#page.fetch(spare);
+    if (retried.status === UNAUTHORIZED) {
+      this.#input((engine) =>
+        engine.response(retried.status, retried.headers.get("www-authenticate"), second.generation, true, false));
+    }
     return retried;
   }
 
   /** A fresh access token, or null when signed out. */
   async getAccessToken() {
     this.#live();
-    return (await this.#token())?.[0] ?? null;
+    return (await this.#token())?.token ?? null;
   }
 
   /** App-reported activity: counts like a user event. */
@@ -262,13 +271,37 @@ export class AuthClient {
     return this.#settled.promise;
   }
 
-  // [token, generation] for one request, waiting for (or starting) the shared renewal when
-  // needed; null when none can be had.
+  // Whether a request to `url` (a Request's: parsed, without credentials) may carry the token,
+  // asked of the engine once per origin. For http(s) the origin is the URL up to its path.
+  #allows(url) {
+    const http = url.startsWith("https://") || url.startsWith("http://");
+    const key = http ? url.slice(0, url.indexOf("/", 8)) : null;
+    let allowed = this.#origins.get(key);
+    if (allowed === undefined) {
+      const { protocol, origin } = new URL(url);
+      allowed = this.#engine.allows(protocol, origin);
+      if (http && this.#origins.size < 64) this.#origins.set(key, allowed);
+    }
+    return allowed;
+  }
+
+  // The token for one request as { token, generation } when one is ready, WAIT while a renewal
+  // is in flight, null when none can be had.
+  #access() {
+    return this.#input((engine, now) => {
+      const generation = engine.access(now);
+      if (generation === WAIT) return WAIT;
+      if (generation < 1) return (this.#current = null); // none: keep no copy of the old one
+      if (this.#current?.generation !== generation) this.#current = { token: engine.token(now), generation };
+      return this.#current;
+    });
+  }
+
+  // The token once the renewal in flight (or one it leads to) is settled, or null.
   async #token() {
     for (;;) {
-      const access = this.#input((engine, now) => engine.access(now));
-      if (typeof access === "object") return access;
-      if (access !== WAIT) return null;
+      const access = this.#access();
+      if (access !== WAIT) return access;
       await this.#renewalSettled();
       this.#live();
     }
@@ -372,12 +405,6 @@ function nextTask() {
     channel.port1.onmessage = () => resolve(channel.port1.close());
     channel.port2.postMessage(0);
   });
-}
-
-function withToken(request, token) {
-  const headers = new Headers(request.headers);
-  headers.set("Authorization", `Bearer ${token}`);
-  return new Request(request, { headers });
 }
 
 /** Loads the wasm module once, then builds a client. */

@@ -32,9 +32,9 @@ pub struct Engine {
     session: Session,
 }
 
-/// `access` results other than a token.
-const WAIT: f64 = 1.0;
-const UNAVAILABLE: f64 = 2.0;
+/// `access` results other than a token's generation (which is 1 or more).
+const WAIT: f64 = -1.0;
+const UNAVAILABLE: f64 = -2.0;
 
 /// `poll` command kinds.
 const RENEW: f64 = 1.0;
@@ -97,21 +97,30 @@ impl Engine {
         self.session.handle_resume(Instant::from_js_millis(now))
     }
 
-    /// A caller wants a token: `[token, generation]` when one is ready, 1 to wait for the
-    /// renewal in flight, 2 when none can be had.
-    pub fn access(&mut self, now: f64) -> JsValue {
+    /// A caller wants a token: the generation of the token to attach (1 or more) when one is
+    /// ready, -1 to wait for the renewal in flight, -2 when none can be had. The token itself
+    /// changes only with its generation: read it with [`Engine::token`] when that is new.
+    pub fn access(&mut self, now: f64) -> f64 {
         match self.session.access_token(Instant::from_js_millis(now)) {
-            TokenAccess::Ready { token, generation } => {
-                Array::of2(&JsValue::from_str(token), &JsValue::from_f64(generation as f64)).into()
-            }
-            TokenAccess::Wait => JsValue::from_f64(WAIT),
-            TokenAccess::Unavailable => JsValue::from_f64(UNAVAILABLE),
+            TokenAccess::Ready { generation, .. } => generation as f64,
+            TokenAccess::Wait => WAIT,
+            TokenAccess::Unavailable => UNAVAILABLE,
+        }
+    }
+
+    /// The token that `access` at the same `now` answered with a generation for; `undefined`
+    /// when it answered something else.
+    pub fn token(&mut self, now: f64) -> Option<String> {
+        match self.session.access_token(Instant::from_js_millis(now)) {
+            TokenAccess::Ready { token, .. } => Some(token.into()),
+            TokenAccess::Wait | TokenAccess::Unavailable => None,
         }
     }
 
     /// A response to a request sent with the token of `generation`: 0 return it, 1 retry once
     /// with a fresh token, 2 return it and stop using that token. `www_authenticate` is the
-    /// header's value, or `null` without one.
+    /// header's value, or `null` without one. Only a 401 can be answered anything but 0
+    /// ([`RetryDecision::UNAUTHORIZED`]): the adapters ask about no other status.
     pub fn response(
         &mut self,
         status: u16,

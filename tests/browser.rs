@@ -38,8 +38,8 @@ const T0: f64 = 1_800_000_000_000.0;
 const RENEW: f64 = 1.0;
 const EMIT: f64 = 3.0;
 const BROADCAST: f64 = 5.0;
-const WAIT: f64 = 1.0;
-const UNAVAILABLE: f64 = 2.0;
+const WAIT: f64 = -1.0;
+const UNAVAILABLE: f64 = -2.0;
 
 fn json(text: &str) -> JsValue {
     JSON::parse(text).expect("test JSON")
@@ -80,15 +80,13 @@ fn kind(command: &str) -> f64 {
 }
 
 /// `access`: the token and its generation if one is ready, else the code.
+/// `Ok((token, generation))` when a token is ready, else `Err(WAIT or UNAVAILABLE)`.
 fn access(engine: &mut Engine, now: f64) -> Result<(String, f64), f64> {
-    let access = engine.access(now);
-    match access.as_f64() {
-        Some(code) => Err(code),
-        None => Ok((
-            get(&access, "0").as_string().unwrap_or_default(),
-            get(&access, "1").as_f64().unwrap_or(-1.0),
-        )),
+    let generation = engine.access(now);
+    if generation < 1.0 {
+        return Err(generation);
     }
+    Ok((engine.token(now).unwrap_or_default(), generation))
 }
 
 #[wasm_bindgen_test]
@@ -192,6 +190,7 @@ fn a_refused_token_is_renewed_once_and_a_renew_401_signs_out_with_reason_session
     );
     assert_eq!(engine.phase(), "expired");
     assert_eq!(access(&mut engine, T0 + 30.0), Err(UNAVAILABLE), "no token without a session");
+    assert_eq!(engine.token(T0 + 30.0), None);
 }
 
 #[wasm_bindgen_test]
@@ -209,6 +208,25 @@ fn a_renew_body_that_is_not_a_token_response_is_an_error_event_and_keeps_the_tok
     assert_eq!(kind(&seen[0]), EMIT);
     assert!(seen[0].contains(r#""error",{"code":"bad_token_response""#), "{}", seen[0]);
     assert_eq!(access(&mut engine, T0 + 241_000.0), Ok(("t1".into(), 1.0)));
+}
+
+#[wasm_bindgen_test]
+fn a_renewed_token_comes_with_the_next_generation() {
+    let mut engine = engine("{}");
+    engine
+        .sign_in(T0, json(r#"{"access_token":"t1","expires_in":300}"#))
+        .unwrap_or_else(|_| panic!());
+    assert_eq!(access(&mut engine, T0 + 1_000.0), Ok(("t1".into(), 1.0)));
+    engine.activity(T0 + 1_000.0);
+    engine.timeout(T0 + 240_000.0);
+    assert!(commands(&mut engine).iter().any(|command| kind(command) == RENEW));
+    engine.renewal_answered(
+        T0 + 240_100.0,
+        0.0,
+        200,
+        json(r#"{"access_token":"t2","expires_in":300}"#),
+    );
+    assert_eq!(access(&mut engine, T0 + 241_000.0), Ok(("t2".into(), 2.0)));
 }
 
 #[wasm_bindgen_test]

@@ -156,9 +156,13 @@ pub enum RetryDecision {
 }
 
 impl RetryDecision {
+    /// The only status that can be decided anything but [`RetryDecision::Return`]: adapters
+    /// may hand a response with any other status to the caller without asking.
+    pub const UNAUTHORIZED: u16 = 401;
+
     /// Decides on a response; 403 and everything but a token-rejecting 401 pass through.
     pub fn for_response(info: &ResponseInfo<'_>) -> RetryDecision {
-        if info.status != 401 || !info.carried_token || info.retried {
+        if info.status != Self::UNAUTHORIZED || !info.carried_token || info.retried {
             return RetryDecision::Return;
         }
         match (Challenge::parse(info.www_authenticate), info.replayable) {
@@ -232,6 +236,29 @@ mod tests {
             RetryDecision::for_response(&info(401, Some(r#"Bearer error="insufficient_scope""#))),
             RetryDecision::Return
         );
+    }
+
+    #[test]
+    fn every_status_but_401_is_returned_as_is_whatever_the_rest() {
+        let headers = [None, Some(""), Some("Bearer"), Some(r#"Bearer error="invalid_token""#)];
+        for status in (0..=999).filter(|&status| status != RetryDecision::UNAUTHORIZED) {
+            for header in headers {
+                for bits in 0..8u8 {
+                    let info = ResponseInfo {
+                        status,
+                        www_authenticate: header,
+                        carried_token: bits & 1 != 0,
+                        retried: bits & 2 != 0,
+                        replayable: bits & 4 != 0,
+                    };
+                    assert_eq!(
+                        RetryDecision::for_response(&info),
+                        RetryDecision::Return,
+                        "{info:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

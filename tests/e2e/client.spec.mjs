@@ -362,6 +362,84 @@ test.describe("authpulse client with a stubbed network", () => {
     expect(await state(page)).toBe("active");
   });
 
+  test("4b. bodyless requests are retried with the new token and their headers; a stream body is not replayed; the signal goes through", async ({
+    page,
+  }) => {
+    await openPage(page);
+    await newClient(page);
+    await signIn(page);
+    const out = await page.evaluate(async () => {
+      const seen = new Set();
+      const refuse = (call) => ({
+        status: 401,
+        headers: { "www-authenticate": 'Bearer error="invalid_token"' },
+        body: `refused ${call.path}`,
+      });
+      __stub.respond = (call, request) => {
+        if (call.path === "/auth/renew") return undefined;
+        if (call.path === "/api/hang") {
+          // Answers only when the caller's signal aborts the request it was given.
+          return new Promise((resolve, reject) => {
+            const abort = () => reject(new DOMException("aborted by the caller", "AbortError"));
+            if (request.signal.aborted) abort();
+            else request.signal.addEventListener("abort", abort);
+          });
+        }
+        if (call.path === "/api/stream" || !seen.has(call.path)) {
+          seen.add(call.path);
+          return refuse(call);
+        }
+        return { status: 200, body: `ok ${call.path} ${call.method}` };
+      };
+      const run = async (...args) => {
+        const before = __stub.calls.length;
+        const result = await __stub.settle(auth.fetch(...args).then(__stub.read));
+        return { ...result, calls: __stub.calls.slice(before).filter((c) => c.path !== "/auth/renew") };
+      };
+      const out = {};
+      out.get = await run("/api/get", { headers: { "x-custom": "1" }, cache: "no-store" });
+      out.request = await run(new Request("/api/request-get", { headers: { "x-custom": "2" } }));
+      out.delete = await run("/api/delete", { method: "DELETE" });
+      out.head = await run("/api/head", { method: "HEAD" });
+      const controller = new AbortController();
+      out.signal = await run("/api/signal", { signal: controller.signal });
+      const hanging = auth.fetch("/api/hang", { signal: controller.signal });
+      controller.abort();
+      out.aborted = await __stub.settle(hanging);
+      const stream = new ReadableStream({
+        start(c) {
+          c.enqueue(new TextEncoder().encode("streamed"));
+          c.close();
+        },
+      });
+      out.stream = await run("/api/stream", { method: "POST", body: stream, duplex: "half" });
+      out.renews = __stub.renews().length;
+      return out;
+    });
+    let token = 0;
+    for (const [name, method] of [["get", "GET"], ["request", "GET"], ["delete", "DELETE"], ["head", "HEAD"], ["signal", "GET"]]) {
+      const { ok, value, calls } = out[name];
+      expect(ok, name).toBe(true);
+      expect(value.status, name).toBe(200);
+      expect(calls.map((c) => [c.method, c.auth, c.body]), name).toEqual([
+        [method, `Bearer t${token}`, null],
+        [method, `Bearer t${token + 1}`, null],
+      ]);
+      expect(calls[1].url, name).toBe(calls[0].url);
+      token += 1;
+    }
+    expect(out.get.calls.map((c) => c.headers["x-custom"])).toEqual(["1", "1"]);
+    expect(out.request.calls.map((c) => c.headers["x-custom"])).toEqual(["2", "2"]);
+    expect(out.get.value.text).toBe("ok /api/get GET");
+    // The caller's signal reaches window.fetch: aborting it rejects the call as fetch would.
+    expect(out.aborted).toMatchObject({ ok: false, name: "AbortError" });
+    // A streamed body cannot be sent twice: the 401 goes back to the caller.
+    expect(out.stream.ok).toBe(true);
+    expect(out.stream.value.status).toBe(401);
+    expect(out.stream.calls.map((c) => [c.method, c.auth, c.body])).toEqual([["POST", `Bearer t${token}`, "streamed"]]);
+    expect(out.renews).toBe(token);
+  });
+
   test("5. a 403, and a 401 with another challenge (insufficient_scope), are returned untouched with no renewal", async ({
     page,
   }) => {
