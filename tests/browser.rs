@@ -53,6 +53,15 @@ fn engine(options: &str) -> Engine {
     Engine::new(json(options), PAGE).unwrap_or_else(|_| panic!("options {options} refused"))
 }
 
+/// Default options, signed in at `T0` with token `t1` for 5 minutes.
+fn signed_in_with_t1() -> Engine {
+    let mut engine = engine("{}");
+    engine
+        .sign_in(T0, json(r#"{"access_token":"t1","expires_in":300}"#))
+        .unwrap_or_else(|_| panic!("a good response refused"));
+    engine
+}
+
 fn refused(options: JsValue) -> (String, String, String) {
     let error = match Engine::new(options, PAGE) {
         Ok(_) => panic!("options accepted"),
@@ -167,10 +176,7 @@ fn sign_in_takes_a_token_response_object_and_refuses_malformed_ones() {
 
 #[wasm_bindgen_test]
 fn a_refused_token_is_renewed_once_and_a_renew_401_signs_out_with_reason_session() {
-    let mut engine = engine("{}");
-    engine
-        .sign_in(T0, json(r#"{"access_token":"t1","expires_in":300}"#))
-        .unwrap_or_else(|_| panic!());
+    let mut engine = signed_in_with_t1();
     commands(&mut engine);
     let generation = access(&mut engine, T0).map(|(_, generation)| generation).unwrap_or(-1.0);
     assert_eq!(
@@ -195,10 +201,7 @@ fn a_refused_token_is_renewed_once_and_a_renew_401_signs_out_with_reason_session
 
 #[wasm_bindgen_test]
 fn a_renew_body_that_is_not_a_token_response_is_an_error_event_and_keeps_the_token() {
-    let mut engine = engine("{}");
-    engine
-        .sign_in(T0, json(r#"{"access_token":"t1","expires_in":300}"#))
-        .unwrap_or_else(|_| panic!());
+    let mut engine = signed_in_with_t1();
     engine.activity(T0 + 1_000.0);
     engine.timeout(T0 + 240_000.0);
     assert!(commands(&mut engine).iter().any(|command| kind(command) == RENEW));
@@ -212,10 +215,7 @@ fn a_renew_body_that_is_not_a_token_response_is_an_error_event_and_keeps_the_tok
 
 #[wasm_bindgen_test]
 fn a_renewed_token_comes_with_the_next_generation() {
-    let mut engine = engine("{}");
-    engine
-        .sign_in(T0, json(r#"{"access_token":"t1","expires_in":300}"#))
-        .unwrap_or_else(|_| panic!());
+    let mut engine = signed_in_with_t1();
     assert_eq!(access(&mut engine, T0 + 1_000.0), Ok(("t1".into(), 1.0)));
     engine.activity(T0 + 1_000.0);
     engine.timeout(T0 + 240_000.0);
