@@ -10,6 +10,7 @@ const ACTIVITY = ["keydown", "pointerdown", "pointermove", "wheel", "touchstart"
 const EVENTS = ["renewed", "idlewarning", "active", "expired", "error"];
 const LISTEN = { capture: true, passive: true };
 const MAX_DELAY_MS = 2 ** 31 - 1;
+const LAST_DATE_MS = 8.64e15; // the latest time a Date can hold
 // Engine.access / Engine.response results and Engine.poll command kinds.
 const WAIT = -1, RETRY = 1;
 // The only status Engine.response can answer anything but "return it" for (src/core/retry.rs):
@@ -71,9 +72,11 @@ export class AuthClient {
       if (now >= this.#threshold) this.#input((engine) => engine.activity(now));
       else if (this.#pending) this.#pending = now;
       else {
-        // Held back until the threshold at the latest: the timer fires by then.
+        // Held back until the threshold at the latest: the timer fires by then (signed out,
+        // the threshold is "never", beyond any date, and nothing needs it).
         this.#pending = now;
-        if (this.#timerAt < 0 || this.#threshold < this.#timerAt) this.#arm(this.#threshold);
+        const at = this.#threshold;
+        if (at < LAST_DATE_MS && (this.#timerAt < 0 || at < this.#timerAt)) this.#arm(at);
       }
     };
     // Deadlines first, so that coming back after the deadline never revives the session;

@@ -594,10 +594,7 @@ impl Session {
         }
         match message {
             TabMessage::Activity { at } => {
-                // Told, not to be told again; counted like this tab's own (the idle deadline
-                // is checked first, so a late message never revives a session).
-                self.shared_activity = self.shared_activity.max(at);
-                self.count_activity(at);
+                self.count_remote_activity(at);
                 let now = self.advance(now);
                 if self.config.idle.deadline(at) > now {
                     // The session is in use elsewhere: an idle teardown here was this tab's
@@ -627,6 +624,13 @@ impl Session {
         }
     }
 
+    /// Activity another tab told of: not to be told again, and counted like this tab's own
+    /// (the idle deadline is checked first, so a late message never revives a session).
+    fn count_remote_activity(&mut self, at: Instant) {
+        self.shared_activity = self.shared_activity.max(at);
+        self.count_activity(at);
+    }
+
     /// Another tab's new token: this tab's renewal (if any) is no longer needed, callers
     /// waiting for it get this token, and a tab that was not signed in is signed in.
     fn adopt(&mut self, now: Instant, token: Token, signed_in_at: Instant, last_activity: Instant) {
@@ -651,8 +655,7 @@ impl Session {
                 || self.token.as_ref().is_some_and(|current| token.expires_at > current.expires_at);
             if !newer {
                 // Crossed with this tab's own, newer token; its activity still counts here.
-                self.shared_activity = self.shared_activity.max(last_activity);
-                self.count_activity(last_activity);
+                self.count_remote_activity(last_activity);
                 return self.check_deadlines(now);
             }
             self.signed_in_at =
