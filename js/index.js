@@ -1,27 +1,20 @@
-// authpulse: the browser adapters around the wasm session engine. Every decision — deadlines,
-// renewals, what a 401 means, which origins get the token — is the engine's (src/core); this
-// file only turns browser events, one timer and fetch into its inputs, and its commands into
-// effects. See docs/CONTRACT.md for the API.
+// authpulse: the browser driver around the wasm session engine. Every decision — deadlines,
+// renewals, what a 401 means, which origins get the token — is the engine's (src/core); the
+// adapters here only turn browser events, one timer, fetch and the other tabs into its inputs,
+// and its commands into effects. One file per adapter: activity.js, timer.js, http.js, tabs.js,
+// events.js; this file composes them. See docs/CONTRACT.md for the API.
 import init, { Engine } from "./authpulse.js";
+import { Activity } from "./activity.js";
+import { codedError } from "./errors.js";
+import { Events } from "./events.js";
+import { WAIT, endServerSession, fetchWithToken, requestRenewal } from "./http.js";
+import { Tabs } from "./tabs.js";
+import { Timer } from "./timer.js";
 
 export { init };
 
-const ACTIVITY = ["keydown", "pointerdown", "pointermove", "wheel", "touchstart"];
-const EVENTS = ["renewed", "idlewarning", "active", "expired", "error"];
-const LISTEN = { capture: true, passive: true };
-const MAX_DELAY_MS = 2 ** 31 - 1;
-const LAST_DATE_MS = 8.64e15; // the latest time a Date can hold
-// Engine.access / Engine.response results and Engine.poll command kinds.
-const WAIT = -1, RETRY = 1;
-// The only status Engine.response can answer anything but "return it" for (src/core/retry.rs):
-// responses with any other go straight back to the caller.
-const UNAUTHORIZED = 401;
+// Engine.poll command kinds.
 const RENEW = 1, CANCEL_RENEWAL = 2, EMIT = 3, END_SERVER_SESSION = 4, BROADCAST = 5;
-const TAB_TOKEN = 2; // a tab message carrying a new token: [2, token, receivedAt, expiresAt, …]
-// How long a tab whose turn to renew came waits for another tab's newer token to reach it.
-const NEWER_TOKEN_WAIT_MS = 1_000;
-
-const codedError = (Kind, code, message) => Object.assign(new Kind(`authpulse: ${message}`), { code });
 
 // `allowedOrigins` entries through the browser's URL parser; the engine decides what is valid.
 const parseOrigin = (text) => {
@@ -37,22 +30,25 @@ const parseOrigin = (text) => {
 
 export class AuthClient {
   #engine;
+  #endpoints; // [url, clientId, revokeUrl, logoutUrl, crossTab]
   #page = globalThis;
-  #listeners = new Map(EVENTS.map((name) => [name, new Set()]));
-  #pending = 0; // a trusted event's time, not yet reported (below the engine's threshold)
-  #threshold = 0;
-  #timer = 0;
-  #timerAt = -1;
+  #events = new Events();
+  #timer = new Timer(() => this.#input((engine, now) => engine.timeout(now)));
+  #activity;
+  #tabs = null;
   #renewal = null; // { id, controller }
-  #channel = null; // BroadcastChannel to the app's other tabs (crossTab); its name is the lock's
-  #expiresAt = 0; // expiry of this tab's token (from `renewed`), 0 for none
-  #mark = null; // { release, granted }: the lock `${channel} ${expiresAt}` held for the token this tab got
   #settled = null; // { promise, resolve }: callers waiting for the renewal in flight
-  #onActivity;
-  #onShow;
   #disposed = false;
   #current = null; // { token, generation }: the engine's token, read once per generation
   #origins = new Map(); // origin -> whether the engine lets it have the token (config is fixed)
+  // What fetchWithToken needs of the client.
+  #http = {
+    allows: (url) => this.#allows(url),
+    access: () => this.#access(),
+    token: () => this.#token(),
+    response: (status, challenge, generation, retried, replayable) =>
+      this.#input((engine) => engine.response(status, challenge, generation, retried, replayable)),
+  };
 
   constructor(options) {
     let given = options;
@@ -61,41 +57,25 @@ export class AuthClient {
       given = { ...options, allowedOrigins };
     }
     this.#engine = new Engine(given, globalThis.location?.origin ?? "null");
-    const [renewUrl, , , , crossTab] = this.#engine.endpoints;
-    if (crossTab && typeof BroadcastChannel === "function") {
-      this.#channel = new BroadcastChannel(`authpulse/1 ${renewUrl}`);
-      this.#channel.onmessage = (event) => this.#input((engine, now) => engine.tab(now, event.data));
+    this.#endpoints = this.#engine.endpoints;
+    if (this.#endpoints[4] && typeof BroadcastChannel === "function") {
+      this.#tabs = new Tabs(`authpulse/1 ${this.#endpoints[0]}`, (data) => this.#input((engine, now) => engine.tab(now, data)));
     }
-    this.#onActivity = (event) => {
-      if (!event.isTrusted) return;
-      const now = Date.now();
-      if (now >= this.#threshold) this.#input((engine) => engine.activity(now));
-      else if (this.#pending) this.#pending = now;
-      else {
-        // Held back until the threshold at the latest: the timer fires by then (signed out,
-        // the threshold is "never", beyond any date, and nothing needs it).
-        this.#pending = now;
-        const at = this.#threshold;
-        if (at < LAST_DATE_MS && (this.#timerAt < 0 || at < this.#timerAt)) this.#arm(at);
-      }
-    };
-    // Deadlines first, so that coming back after the deadline never revives the session;
-    // then a page the user made visible counts as activity. A page being hidden or left tells
-    // the other tabs its last activity at once: it may be frozen next.
-    this.#onShow = (event) => {
-      const hidden = event.type === "pagehide" || document.visibilityState === "hidden";
-      const visible = event.type === "visibilitychange" && event.isTrusted && !hidden;
-      this.#input((engine, now) => {
-        if (hidden) return engine.hidden(now);
-        engine.timeout(now);
-        if (visible) engine.activity(now);
-      });
-    };
-    for (const type of ACTIVITY) addEventListener(type, this.#onActivity, LISTEN);
-    document.addEventListener("visibilitychange", this.#onShow, LISTEN);
-    addEventListener("focus", this.#onShow, LISTEN);
-    addEventListener("pageshow", this.#onShow, LISTEN);
-    addEventListener("pagehide", this.#onShow, LISTEN);
+    // Deadlines first, so that coming back after the deadline never revives the session; then
+    // a page the user made visible counts as activity. A page being hidden tells the other tabs
+    // its last activity at once.
+    this.#activity = new Activity(
+      (at) => this.#input((engine) => engine.activity(at)),
+      (at) => {
+        if (this.#timer.at < 0 || at < this.#timer.at) this.#timer.arm(at);
+      },
+      (hidden, visible) =>
+        this.#input((engine, now) => {
+          if (hidden) return engine.hidden(now);
+          engine.timeout(now);
+          if (visible) engine.activity(now);
+        }),
+    );
   }
 
   /** Resumes through the auth session; resolves to true if signed in. */
@@ -116,31 +96,9 @@ export class AuthClient {
   }
 
   /** `window.fetch` with the bearer token for allowed origins, renewing and retrying once on 401. */
-  async fetch(input, init) {
+  fetch(input, init) {
     this.#live();
-    const request = new Request(input, init);
-    if (request.headers.has("authorization") || !this.#allows(request.url)) return this.#page.fetch(request);
-    const replayable = !(init?.body instanceof ReadableStream);
-    // fetch consumes a body; a request without one can be sent again as it is.
-    const spare = replayable && request.body !== null ? request.clone() : request;
-    let first = this.#access();
-    if (first === WAIT) first = await this.#token();
-    if (!first) return this.#page.fetch(request);
-    request.headers.set("Authorization", `Bearer ${first.token}`);
-    const response = await this.#page.fetch(request);
-    if (response.status !== UNAUTHORIZED) return response;
-    const decision = this.#input((engine) =>
-      engine.response(response.status, response.headers.get("www-authenticate"), first.generation, false, replayable));
-    if (decision !== RETRY) return response;
-    const second = await this.#token();
-    if (!second) return response; // signed out meanwhile: the original 401
-    spare.headers.set("Authorization", `Bearer ${second.token}`);
-    const retried = await this.#page.fetch(spare);
-    if (retried.status === UNAUTHORIZED) {
-      this.#input((engine) =>
-        engine.response(retried.status, retried.headers.get("www-authenticate"), second.generation, true, false));
-    }
-    return retried;
+    return fetchWithToken(this.#page, this.#http, input, init);
   }
 
   /** A fresh access token, or null when signed out. */
@@ -163,12 +121,7 @@ export class AuthClient {
   /** Calls `listener(detail)` on each `event`; returns the function that unsubscribes it. */
   on(event, listener) {
     this.#live();
-    const set = this.#listeners.get(event);
-    if (!set) throw codedError(TypeError, "unknown_event", `unknown event "${event}"; one of ${EVENTS.join(", ")}`);
-    if (typeof listener !== "function") throw codedError(TypeError, "invalid_listener", "a listener must be a function");
-    const entry = (detail) => listener(detail);
-    set.add(entry);
-    return () => void set.delete(entry);
+    return this.#events.on(event, listener);
   }
 
   /** "signedOut" | "active" | "warning" | "expired", with the deadlines checked first. */
@@ -182,16 +135,11 @@ export class AuthClient {
   dispose() {
     if (this.#disposed) return;
     this.#disposed = true;
-    for (const type of ACTIVITY) removeEventListener(type, this.#onActivity, LISTEN);
-    document.removeEventListener("visibilitychange", this.#onShow, LISTEN);
-    removeEventListener("focus", this.#onShow, LISTEN);
-    removeEventListener("pageshow", this.#onShow, LISTEN);
-    removeEventListener("pagehide", this.#onShow, LISTEN);
-    clearTimeout(this.#timer);
+    this.#activity.stop();
+    this.#timer.cancel();
     this.#renewal?.controller.abort();
-    this.#mark?.release();
-    this.#channel?.close();
-    this.#listeners.forEach((set) => set.clear());
+    this.#tabs?.close();
+    this.#events.clear();
     this.#engine.free();
     this.#settled?.resolve();
   }
@@ -200,15 +148,13 @@ export class AuthClient {
     if (this.#disposed) throw codedError(Error, "disposed", "this AuthClient was disposed");
   }
 
-  // Every input goes through here: recorded activity first (the engine sees events in time
+  // Every input goes through here: held-back activity first (the engine sees events in time
   // order), then the input, then its commands, the timer and the waiting callers.
   #input(step) {
     const engine = this.#engine;
     const now = Date.now();
-    if (this.#pending) {
-      engine.activity(this.#pending);
-      this.#pending = 0;
-    }
+    const held = this.#activity?.take();
+    if (held) engine.activity(held);
     const result = step(engine, now);
     this.#drive();
     return result;
@@ -223,46 +169,20 @@ export class AuthClient {
       else if (kind === CANCEL_RENEWAL) this.#cancelRenewal(a);
       else if (kind === EMIT) {
         events.push([a, b]);
-        if (a === "renewed") this.#expiresAt = b.expiresAt;
-        if (a === "expired") this.#markToken(0);
-      } else if (kind === END_SERVER_SESSION) this.#endServerSession(a);
-      else if (kind === BROADCAST) {
-        this.#channel?.postMessage(a);
-        if (a[0] === TAB_TOKEN) this.#markToken(a[3]);
-      }
+        if (a === "renewed") this.#tabs?.stored(b.expiresAt);
+        if (a === "expired") this.#tabs?.stored(0);
+      } else if (kind === END_SERVER_SESSION) endServerSession(this.#page, this.#endpoints, a);
+      else if (kind === BROADCAST) this.#tabs?.post(a);
     }
-    this.#threshold = engine.threshold();
+    if (this.#activity) this.#activity.threshold = engine.threshold();
     const at = engine.deadline();
-    if (at !== this.#timerAt) this.#arm(at);
+    if (at !== this.#timer.at) this.#timer.arm(at);
     if (!engine.inFlight && this.#settled) {
       this.#settled.resolve();
       this.#settled = null;
     }
     // After the engine is consistent: a listener may call back into the client.
-    for (const [name, detail] of events) this.#emit(name, detail);
-  }
-
-  // The one timer, re-armed for `at` (-1: none); its callback re-checks the wall clock.
-  #arm(at) {
-    clearTimeout(this.#timer);
-    this.#timerAt = at;
-    if (at >= 0) {
-      const delay = Math.min(Math.max(at - Date.now(), 0), MAX_DELAY_MS);
-      this.#timer = setTimeout(() => {
-        this.#timerAt = -1;
-        this.#input((engine, now) => engine.timeout(now));
-      }, delay);
-    }
-  }
-
-  #emit(name, detail) {
-    for (const listener of this.#listeners.get(name) ?? []) {
-      try {
-        listener(detail);
-      } catch (error) {
-        console.error("authpulse: an event listener threw", error);
-      }
-    }
+    for (const [name, detail] of events) this.#events.emit(name, detail);
   }
 
   #renewalSettled() {
@@ -310,77 +230,23 @@ export class AuthClient {
     }
   }
 
-  // With other tabs, one renewal for all: the tabs take turns under a Web Lock, and a tab whose
-  // turn comes after another tab's new token reached it finds its renewal cancelled (the
-  // engine cancels it on that token). The message may reach it after its turn came: the lock
-  // manager is the one ordered authority, so a tab that got a token holds a second lock named
-  // after its expiry, taken before the turn passes on; a tab whose turn comes while a newer
-  // token's lock is held waits for that token instead of renewing (a starting tab, with no
-  // token, waits for the answers to its hello).
-  async #renew(id, idleMs, refreshToken) {
+  // A renewal the engine asked for: with other tabs, in this tab's turn (tabs.js).
+  #renew(id, idleMs, refreshToken) {
     const controller = new AbortController();
-    const { signal } = controller;
     this.#renewal = { id, controller };
-    const locks = globalThis.navigator?.locks;
-    if (!this.#channel || !locks) return this.#send(id, idleMs, refreshToken, controller);
+    const send = () => this.#send(id, idleMs, refreshToken, controller.signal);
+    return this.#tabs ? this.#tabs.turn(controller.signal, send) : send();
+  }
+
+  async #send(id, idleMs, refreshToken, signal) {
+    let answer;
     try {
-      await locks.request(this.#channel.name, { signal }, async () => {
-        await nextTask();
-        if (!signal.aborted && (await this.#newerTokenElsewhere(locks))) {
-          await new Promise((resolve) => {
-            const timer = setTimeout(resolve, NEWER_TOKEN_WAIT_MS);
-            signal.addEventListener("abort", () => resolve(clearTimeout(timer)), { once: true });
-          });
-        }
-        if (signal.aborted) return;
-        await this.#send(id, idleMs, refreshToken, controller);
-        await this.#mark?.granted;
-      });
+      answer = await requestRenewal(this.#page, this.#endpoints, idleMs, refreshToken, signal);
     } catch {
-      // Aborted while waiting for the lock: another tab's token made it needless, or it timed out.
-    }
-  }
-
-  async #newerTokenElsewhere(locks) {
-    const prefix = `${this.#channel.name} `;
-    const { held = [] } = await locks.query();
-    return held.some(({ name }) => name.startsWith(prefix) && Number(name.slice(prefix.length)) > this.#expiresAt);
-  }
-
-  // Holds the lock that tells the tabs this tab got the token expiring at `expiresAt` (0: none).
-  #markToken(expiresAt) {
-    this.#mark?.release();
-    this.#mark = null;
-    const locks = globalThis.navigator?.locks;
-    if (!expiresAt || !this.#channel || !locks) return;
-    let release, granted;
-    const held = new Promise((resolve) => (release = resolve));
-    const name = `${this.#channel.name} ${expiresAt}`;
-    this.#mark = {
-      release,
-      granted: new Promise((resolve) => (granted = resolve)),
-    };
-    locks.request(name, { mode: "shared" }, () => (granted(), held)).catch(() => granted());
-  }
-
-  async #send(id, idleMs, refreshToken, controller) {
-    const [url, clientId] = this.#engine.endpoints;
-    const init = { method: "POST", credentials: "include", signal: controller.signal };
-    if (clientId === null) {
-      init.headers = { "X-Requested-With": "authpulse", "Content-Type": "application/json" };
-      init.body = JSON.stringify({ idleMs });
-    } else {
-      init.body = new URLSearchParams({ grant_type: "refresh_token", refresh_token: refreshToken ?? "", client_id: clientId });
-    }
-    let response, body;
-    try {
-      response = await this.#page.fetch(url, init);
-      body = await response.json().catch(() => undefined);
-    } catch {
-      if (!this.#disposed && !controller.signal.aborted) this.#input((engine, now) => engine.renewalFailed(now, id));
+      if (!this.#disposed && !signal.aborted) this.#input((engine, now) => engine.renewalFailed(now, id));
       return;
     }
-    if (!this.#disposed) this.#input((engine, now) => engine.renewalAnswered(now, id, response.status, body));
+    if (!this.#disposed) this.#input((engine, now) => engine.renewalAnswered(now, id, answer.status, answer.body));
   }
 
   #cancelRenewal(id) {
@@ -389,25 +255,6 @@ export class AuthClient {
       this.#renewal = null;
     }
   }
-
-  // Best effort, and it must survive the page unloading: keepalive, no answer awaited.
-  #endServerSession(refreshToken) {
-    const [, clientId, revokeUrl, logoutUrl] = this.#engine.endpoints;
-    const send = (url, init) => this.#page.fetch(url, { method: "POST", credentials: "include", keepalive: true, ...init }).catch(() => {});
-    if (logoutUrl !== null) send(logoutUrl, { headers: { "X-Requested-With": "authpulse" } });
-    if (revokeUrl !== null && refreshToken != null) {
-      send(revokeUrl, { body: new URLSearchParams({ token: refreshToken, token_type_hint: "refresh_token", client_id: clientId }) });
-    }
-  }
-}
-
-// A macrotask turn that the page's fake clocks and timer throttling leave alone.
-function nextTask() {
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => resolve(channel.port1.close());
-    channel.port2.postMessage(0);
-  });
 }
 
 /** Loads the wasm module once, then builds a client. */

@@ -13,4 +13,6 @@ node scripts/package.mjs
 # One JavaScript module for the browser: index.js with the wasm-bindgen glue bundled in (one
 # request less, and the glue's exports that index.js does not use, such as initSync, left out).
 esbuild pkg/index.js --bundle --minify --format=esm --target=es2022 --log-level=warning --outfile=pkg/index.js --allow-overwrite
+# What index.js bundled: the glue and the adapters (js/*.js other than index.js).
 rm pkg/authpulse.js
+for f in js/*.js; do [ "$f" = js/index.js ] || rm "pkg/${f#js/}"; done

@@ -1,10 +1,10 @@
 // Completes the package wasm-pack generated in pkg/: the entry module `index.js` (the browser
-// adapters and `createAuthClient`, from js/; scripts/build.sh then bundles wasm-bindgen's glue
-// into it) and its types, and package.json pointing at them.
-import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+// adapters, one file each in js/, composed by `AuthClient`; scripts/build.sh then bundles them
+// and wasm-bindgen's glue into it) and its types, and package.json pointing at them.
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 
-copyFileSync("js/index.js", "pkg/index.js");
-copyFileSync("js/index.d.ts", "pkg/index.d.ts");
+// The adapters, one file each; scripts/build.sh bundles them into index.js and removes the rest.
+for (const file of readdirSync("js")) copyFileSync(`js/${file}`, `pkg/${file}`);
 
 const pkg = JSON.parse(readFileSync("pkg/package.json", "utf8"));
 pkg.name = "authpulse";

@@ -1,0 +1,31 @@
+// The one timer: re-armed for the engine's next deadline; its callback re-checks the clocks
+// (the engine is told the time, so a late or throttled timer changes nothing).
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
+export class Timer {
+  #id = 0;
+  /** When it fires (ms since the epoch), or -1 when it is not armed. */
+  at = -1;
+  #fire;
+
+  constructor(fire) {
+    this.#fire = fire;
+  }
+
+  /** Fires at `at` (ms since the epoch; -1: never), replacing what was armed. */
+  arm(at) {
+    clearTimeout(this.#id);
+    this.at = at;
+    if (at >= 0) {
+      const delay = Math.min(Math.max(at - Date.now(), 0), MAX_DELAY_MS);
+      this.#id = setTimeout(() => {
+        this.at = -1;
+        this.#fire();
+      }, delay);
+    }
+  }
+
+  cancel() {
+    clearTimeout(this.#id);
+  }
+}
