@@ -96,7 +96,7 @@ export class AuthClient {
   }
 
   /** `window.fetch` with the bearer token for allowed origins, renewing and retrying once on 401. */
-  fetch(input, init) {
+  async fetch(input, init) {
     this.#live();
     return fetchWithToken(this.#page, this.#http, input, init);
   }
