@@ -7,8 +7,8 @@
 //   input     a tick per real (trusted) input event
 //   tokens    each access token as a bar from its arrival to its expiry (torn down early: cut),
 //             a diamond per renewal (red when the server refused it)
-//   requests  each API call as a dot: green 2xx, orange 403, red 401 (the SDK then renews once
-//             and retries: the retry is the next dot)
+//   requests  each API call as a dot: green 2xx, orange 403, red 401, drawn above the line (the
+//             SDK then renews once: a retry is the dot below it, a refused renewal a sign-out)
 //   idle      the sliding idle window, from the last input to the idle deadline, its last part
 //             (the warning) in orange; a triangle where the SDK warned, a red line where it tore down
 
@@ -141,7 +141,7 @@ export function createSessionChart(svg, windowMs) {
         const tone = status >= 200 && status < 300 ? "ok" : status === 401 ? "s401" : status === 403 ? "s403" : "other";
         const cy = status === 401 ? reqTop : (reqTop + reqBottom) / 2 + 2;
         el("circle", { cx: x(at), cy, r: 4, class: `request ${tone}` });
-        if (status === 401) el("text", { x: x(at) + 6, y: reqTop + 3, class: "mark-label bad" }, "401 → renew, retry");
+        if (status === 401) el("text", { x: x(at) + 6, y: reqTop + 3, class: "mark-label bad" }, "401");
       }
 
       // idle: the window from the last input to the deadline, sliding right with each input
