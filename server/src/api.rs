@@ -86,6 +86,8 @@ pub async fn demo_config(State(state): State<AppState>) -> Json<Value> {
         "idleTimeoutSecs": config.idle_timeout_secs,
         "sessionLifetimeSecs": config.session_lifetime_secs,
         "refreshTokenSecs": config.refresh_token_secs,
+        "maxAccessTokenSecs": config.max_access_token_secs,
+        "maxAuthAgeSecs": config.max_auth_age_secs,
         "testControls": config.test_controls,
     }))
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{any, get, patch, post};
 use axum::{middleware, Json, Router};
 use serde::Serialize;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -19,11 +19,11 @@ use tracing::Level;
 use crate::clock::{Clock, Millis};
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::policy::SessionPolicy;
+use crate::policy::{SessionPolicy, SignInPolicy};
 use crate::store::{Session, Store, StoreError};
 use crate::tokens::{self, AccessTokens};
-use crate::users::{Users, UsersError};
-use crate::{api, auth, echo, oauth, test_controls};
+use crate::users::{Users, UsersError, DEMO_USERS};
+use crate::{account, api, auth, echo, oauth, test_controls};
 
 /// The largest request body accepted. Every legitimate body here is a few hundred bytes.
 pub const BODY_LIMIT_BYTES: usize = 16 * 1024;
@@ -37,6 +37,7 @@ pub struct Shared {
     pub(crate) tokens: AccessTokens,
     pub(crate) users: Users,
     pub(crate) policy: SessionPolicy,
+    pub(crate) sign_in_policy: SignInPolicy,
     pub(crate) test: Option<test_controls::TestState>,
 }
 
@@ -86,6 +87,7 @@ pub struct App {
 
 /// Builds the application for `config`, with all time read from `clock`.
 pub fn build_app(config: &Config, clock: Clock) -> Result<App, BuildError> {
+    config.check().map_err(BuildError::Config)?;
     let key = match &config.jwt_secret {
         Some(secret) if secret.len() < tokens::MIN_SECRET_BYTES => {
             return Err(BuildError::Config(format!(
@@ -97,14 +99,24 @@ pub fn build_app(config: &Config, clock: Clock) -> Result<App, BuildError> {
         None => tokens::random_key(),
     };
     let cors = cors_layer(&config.allowed_origins)?;
+    let store = Store::open(&config.db).map_err(BuildError::Store)?;
+    let users = Users::demo(config.argon2_memory_kib).map_err(BuildError::Users)?;
+    for (name, password, _) in DEMO_USERS {
+        // Only the first time: a password changed since must survive the restart.
+        if store.user(name).map_err(BuildError::Store)?.and_then(|u| u.password_hash).is_none() {
+            let hash = users.hash_password(password).map_err(BuildError::Users)?;
+            store.seed_user(name, &hash).map_err(BuildError::Store)?;
+        }
+    }
     let state = AppState(Arc::new(Shared {
-        store: Store::open(&config.db).map_err(BuildError::Store)?,
-        tokens: AccessTokens::new(&key),
-        users: Users::demo(config.argon2_memory_kib).map_err(BuildError::Users)?,
+        store,
+        tokens: AccessTokens::new(&key, config.max_access_token_lifetime_secs()),
+        users,
         policy: SessionPolicy {
             idle_timeout_ms: config.idle_timeout_ms(),
             lifetime_ms: config.session_lifetime_ms(),
         },
+        sign_in_policy: SignInPolicy { max_auth_age_ms: config.max_auth_age_ms() },
         test: config.test_controls.then(test_controls::TestState::default),
         config: config.clone(),
         clock,
@@ -126,10 +138,17 @@ pub fn build_app(config: &Config, clock: Clock) -> Result<App, BuildError> {
         .route("/api/items", get(api::items))
         .route("/api/echo", post(api::echo))
         .route("/api/admin", get(api::admin))
+        .route("/account/sessions", get(account::list_sessions))
+        .route(
+            "/account/sessions/{id}",
+            patch(account::rename_session).delete(account::revoke_session),
+        )
+        .route("/account/password", post(account::change_password))
+        .route("/admin/users/{username}/reauth", post(account::require_reauth))
         .route("/demo/revoke", post(api::revoke_own_session))
         .route("/demo/permission", post(api::set_own_permission))
         .route("/demo/config", get(api::demo_config));
-    for prefix in ["/auth", "/oauth", "/api", "/demo"] {
+    for prefix in ["/auth", "/oauth", "/api", "/demo", "/account", "/admin"] {
         router = router.route(&format!("{prefix}/{{*rest}}"), any(not_found));
     }
     if state.test.is_some() {
@@ -232,13 +251,34 @@ impl AppState {
     ) -> Result<TokenResponse, ApiError> {
         let remaining_ms = self.policy.absolute_end(session.created_ms).saturating_sub(now_ms);
         let lifetime_ms = self.config.access_token_ms().min(remaining_ms);
+        // The claims are whole seconds, `iat` rounded down and `exp` up: a token issued
+        // mid-second spans one second more than `expires_in`, and must still pass the
+        // verifier's lifetime check (`Config::check` keeps the maximum at 2 s or more).
+        let rounding = i64::from(now_ms.rem_euclid(1000) != 0);
+        let longest = self.config.max_access_token_lifetime_secs().saturating_sub(rounding);
         // `expires_in` must be a positive number of seconds (the contract's rule 11).
-        let expires_in = (lifetime_ms / 1000).max(1);
+        let expires_in = (lifetime_ms / 1000).min(longest).max(1);
         let expires_ms = now_ms.saturating_add(expires_in * 1000);
         let access_token = self
             .tokens
             .issue(&session.username, &session.id, now_ms, expires_ms)
             .map_err(ApiError::internal)?;
         Ok(TokenResponse { access_token, token_type: "Bearer", expires_in, refresh_token })
+    }
+
+    /// Whether `session` may get new tokens at `now_ms` under the idle and lifetime rules and its
+    /// user's sign-in rules, read from the store (the lookup a renewal pays, an API call does
+    /// not). The session is not ended here.
+    pub(crate) fn session_verdict(
+        &self,
+        now_ms: Millis,
+        session: &Session,
+    ) -> Result<Result<(), crate::policy::EndReason>, StoreError> {
+        if let Err(reason) = self.policy.check(now_ms, session.created_ms, session.last_activity_ms)
+        {
+            return Ok(Err(reason));
+        }
+        let user = self.store.user(&session.username)?;
+        Ok(self.sign_in_policy.check(now_ms, session, user.as_ref()))
     }
 }

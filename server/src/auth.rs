@@ -13,6 +13,7 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::bearer;
 use crate::clock::Millis;
+use crate::devices::device_name;
 use crate::error::{ApiError, JsonBody, RawBody};
 use crate::policy::EndReason;
 use crate::store::{RefreshToken, Session};
@@ -40,8 +41,10 @@ pub struct LoginRequest {
     client_id: Option<String>,
 }
 
-/// `POST /auth/login`: checks the password, starts a session (cookie) and answers with a token
-/// response that also carries a refresh token, for apps using the refresh-token strategy.
+/// `POST /auth/login`: checks the password, starts a session (cookie) named after the device
+/// (from the User-Agent) and answers with a token response that also carries a refresh token,
+/// for apps using the refresh-token strategy. The sign-in is the user's new `auth_time` and
+/// clears a "reauth required" flag (ending the sessions that began before the flag).
 pub async fn login(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -53,12 +56,13 @@ pub async fn login(
     }
     let checker = state.clone();
     let LoginRequest { username, password, client_id } = request;
-    let name = username.clone();
+    let stored = state.store.user(&username)?.and_then(|user| user.password_hash);
     // Argon2 takes tens of milliseconds of CPU on purpose: keep it off the async workers.
-    let accepted =
-        tokio::task::spawn_blocking(move || checker.users.check_password(&name, &password))
-            .await
-            .map_err(ApiError::internal)?;
+    let accepted = tokio::task::spawn_blocking(move || {
+        checker.users.check_password(stored.as_deref(), &password)
+    })
+    .await
+    .map_err(ApiError::internal)?;
     if !accepted {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -73,14 +77,20 @@ pub async fn login(
         state.store.end_session(&old.id, now_ms, EndReason::Replaced)?;
     }
     let secret = random_token(32);
+    let user_agent = headers.get(header::USER_AGENT).and_then(|value| value.to_str().ok());
     let session = Session {
         id: random_token(16),
         username,
+        device_name: device_name(user_agent),
         created_ms: now_ms,
         last_activity_ms: now_ms,
+        last_used_ms: now_ms,
         ended: None,
     };
-    state.store.create_session(&session, &hash_secret(&secret))?;
+    let cleared = state.store.sign_in(&session, &hash_secret(&secret))?;
+    if cleared > 0 {
+        tracing::info!(user = %session.username, ended = cleared, "fresh sign-in: reauth flag cleared");
+    }
     let refresh_token = new_refresh_token(
         &state,
         &session,
@@ -124,7 +134,8 @@ struct RenewRequest {
 }
 
 /// `POST /auth/renew`: a new access token for the session in the cookie, if the session is
-/// still within its idle timeout and absolute lifetime.
+/// still within its idle timeout and absolute lifetime, and its user signed in with a password
+/// recently enough and is not required to sign in again (else `401 login_required`).
 pub async fn renew(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -146,26 +157,54 @@ pub async fn renew(
 
     let now_ms = state.clock.now_ms();
     let Some(session) = session_from_cookie(&state, &jar)? else {
-        return Ok(session_rejected(jar, "no session: sign in first"));
+        return Ok(rejected(jar, "invalid_session", "no session: sign in first"));
     };
     if let Some((_, reason)) = &session.ended {
-        return Ok(session_rejected(jar, &format!("the session ended ({reason})")));
+        // A session ended by a sign-in rule stays `login_required`: the user must sign in.
+        let code = if reason == EndReason::LoginRequired.as_str()
+            || reason == EndReason::ReauthRequired.as_str()
+        {
+            "login_required"
+        } else {
+            "invalid_session"
+        };
+        return Ok(rejected(jar, code, &format!("the session ended ({reason})")));
     }
     // First the session as the server knew it (a report of fresh activity cannot revive a
     // session that already timed out), then with what the client reports.
     let last_activity_ms =
         state.policy.last_activity(now_ms, session.last_activity_ms, reported_idle_ms);
     let verdict = state
-        .policy
-        .check(now_ms, session.created_ms, session.last_activity_ms)
+        .session_verdict(now_ms, &session)?
         .and_then(|()| state.policy.check(now_ms, session.created_ms, last_activity_ms));
     if let Err(reason) = verdict {
         state.store.end_session(&session.id, now_ms, reason)?;
-        tracing::info!(session = %session.id, reason = reason.as_str(), "session expired");
-        return Ok(session_rejected(jar, &format!("the session ended ({})", reason.as_str())));
+        tracing::info!(session = %session.id, reason = reason.as_str(), "session refused");
+        let (code, description) = refusal(&state, reason);
+        return Ok(rejected(jar, code, &description));
     }
-    state.store.touch_session(&session.id, last_activity_ms)?;
+    state.store.touch_session(&session.id, last_activity_ms, now_ms)?;
     Ok(state.issue_access_token(&session, now_ms, None)?.into_response())
+}
+
+/// The error code and description of a renewal refused for `reason`: `login_required` (the
+/// OpenID Connect code for "the user must authenticate") when the user must sign in again with
+/// a password, `invalid_session` when the session itself is over.
+pub(crate) fn refusal(state: &AppState, reason: EndReason) -> (&'static str, String) {
+    match reason {
+        EndReason::LoginRequired => (
+            "login_required",
+            format!(
+                "sign in again: the last sign-in with a password was {} h ago or more",
+                state.config.max_auth_age_secs as f64 / 3600.0
+            ),
+        ),
+        EndReason::ReauthRequired => (
+            "login_required",
+            "sign in again: a fresh sign-in with a password is required for this account".into(),
+        ),
+        _ => ("invalid_session", format!("the session ended ({})", reason.as_str())),
+    }
 }
 
 /// The optional renew body: empty, or JSON `{"idleMs": n}` sent as JSON or as text (a string
@@ -195,8 +234,8 @@ fn parse_renew_body(headers: &HeaderMap, body: &Bytes) -> Result<Option<Millis>,
 }
 
 /// `401` for a renewal without a live session; the stale cookie is removed.
-fn session_rejected(jar: CookieJar, description: &str) -> Response {
-    let error = ApiError::new(StatusCode::UNAUTHORIZED, "invalid_session", description);
+fn rejected(jar: CookieJar, code: &'static str, description: &str) -> Response {
+    let error = ApiError::new(StatusCode::UNAUTHORIZED, code, description);
     (jar.remove(removal_cookie()), error).into_response()
 }
 

@@ -19,18 +19,21 @@ pub enum BearerState {
     Invalid,
     /// Signed here, past its expiry.
     Expired,
+    /// Signed with this server's key, but made to live longer than `--max-access-token-secs`.
+    TooLong,
     /// Signed here and unexpired, but its session ended.
     Revoked,
     /// Signed here, unexpired, session alive.
-    Valid(Claims, Session),
+    Valid(Claims, Box<Session>),
 }
 
 impl BearerState {
-    /// The name used in the test log: `none`, `invalid`, `expired`, `revoked` or `valid`.
+    /// The name used in the test log: `none`, `invalid` (a token made to live too long
+    /// included), `expired`, `revoked` or `valid`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Missing => "none",
-            Self::Invalid => "invalid",
+            Self::Invalid | Self::TooLong => "invalid",
             Self::Expired => "expired",
             Self::Revoked => "revoked",
             Self::Valid(..) => "valid",
@@ -45,16 +48,20 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// Checks the bearer token of `headers`: signature, expiry, then whether its session lives.
+/// Checks the bearer token of `headers`: signature, lifetime, expiry, then whether its session
+/// lives.
 pub fn classify(state: &AppState, headers: &HeaderMap) -> Result<BearerState, StoreError> {
     let Some(token) = bearer_token(headers) else {
         return Ok(BearerState::Missing);
     };
     match state.tokens.verify(token, state.clock.now_ms()) {
         Verified::Invalid => Ok(BearerState::Invalid),
+        Verified::TooLong => Ok(BearerState::TooLong),
         Verified::Expired(_) => Ok(BearerState::Expired),
         Verified::Valid(claims) => match state.store.session_by_id(&claims.sid)? {
-            Some(session) if !session.is_ended() => Ok(BearerState::Valid(claims, session)),
+            Some(session) if !session.is_ended() => {
+                Ok(BearerState::Valid(claims, Box::new(session)))
+            }
             _ => Ok(BearerState::Revoked),
         },
     }
@@ -62,7 +69,7 @@ pub fn classify(state: &AppState, headers: &HeaderMap) -> Result<BearerState, St
 
 /// An authenticated API caller. As an extractor it answers `401` with
 /// `WWW-Authenticate: Bearer error="invalid_token"` unless the request carries a valid token of
-/// a live session.
+/// a live session, no longer-lived than `--max-access-token-secs`.
 #[derive(Clone, Debug)]
 pub struct Caller {
     /// The token's claims.
@@ -76,9 +83,13 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match classify(state, &parts.headers)? {
-            BearerState::Valid(claims, session) => Ok(Self { claims, session }),
+            BearerState::Valid(claims, session) => Ok(Self { claims, session: *session }),
             BearerState::Missing => Err(ApiError::invalid_token("no bearer token")),
             BearerState::Invalid => Err(ApiError::invalid_token("the token is not valid")),
+            BearerState::TooLong => Err(ApiError::invalid_token(format!(
+                "token lifetime exceeds {} s",
+                state.tokens.max_lifetime_secs()
+            ))),
             BearerState::Expired => Err(ApiError::invalid_token("the token expired")),
             BearerState::Revoked => Err(ApiError::invalid_token("the session was revoked")),
         }

@@ -15,7 +15,7 @@ pub struct Config {
     pub port: u16,
 
     /// SQLite database file for sessions and refresh tokens, or `:memory:`.
-    #[arg(long, env = "AUTHPULSE_DB", default_value = "authpulse.sqlite")]
+    #[arg(long, env = "AUTHPULSE_DB", default_value = "authpulse.sqlite", global = true)]
     pub db: String,
 
     /// Directory served at `/` (the demo page).
@@ -26,10 +26,18 @@ pub struct Config {
     #[arg(long, env = "AUTHPULSE_PKG", default_value = "pkg")]
     pub pkg: PathBuf,
 
-    /// Access token lifetime, in seconds.
+    /// Access token lifetime, in seconds. The server refuses to start with one above
+    /// `--max-access-token-secs`.
     #[arg(long, env = "AUTHPULSE_ACCESS_TOKEN_SECS", default_value_t = 300,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub access_token_secs: u64,
+
+    /// The longest access-token lifetime (`exp - iat`) the API accepts, in seconds, whoever
+    /// signed the token: a longer-lived one is answered `401 invalid_token`. At least 2 (claims
+    /// are whole seconds, so a token issued mid-second spans one more).
+    #[arg(long, env = "AUTHPULSE_MAX_ACCESS_TOKEN_SECS", default_value_t = DEFAULT_MAX_ACCESS_TOKEN_SECS,
+          value_parser = clap::value_parser!(u64).range(2..))]
+    pub max_access_token_secs: u64,
 
     /// Server-side idle timeout, in seconds: a session with no user activity for this long
     /// can no longer be renewed.
@@ -41,6 +49,13 @@ pub struct Config {
     #[arg(long, env = "AUTHPULSE_SESSION_LIFETIME_SECS", default_value_t = 8 * 3600,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub session_lifetime_secs: u64,
+
+    /// A user must sign in with a password at least this often, in seconds (72 h by default),
+    /// on any device: a renewal or refresh-token grant later than that after the user's last
+    /// sign-in is refused (`login_required`), whatever the session's own lifetime.
+    #[arg(long, env = "AUTHPULSE_MAX_AUTH_AGE_SECS", default_value_t = DEFAULT_MAX_AUTH_AGE_SECS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_auth_age_secs: u64,
 
     /// Refresh token lifetime, in seconds (never beyond the session's absolute lifetime).
     #[arg(long, env = "AUTHPULSE_REFRESH_TOKEN_SECS", default_value_t = 8 * 3600,
@@ -78,6 +93,12 @@ pub struct Config {
     pub argon2_memory_kib: u32,
 }
 
+/// The longest access-token lifetime accepted by default: 15 minutes.
+pub const DEFAULT_MAX_ACCESS_TOKEN_SECS: u64 = 15 * 60;
+
+/// How often a user must sign in with a password by default: every 72 hours.
+pub const DEFAULT_MAX_AUTH_AGE_SECS: u64 = 72 * 3600;
+
 /// Argon2id memory cost recommended by OWASP's password storage cheat sheet (with t = 2, p = 1).
 pub const DEFAULT_ARGON2_MEMORY_KIB: u32 = 19 * 1024;
 
@@ -107,6 +128,30 @@ impl Config {
     pub(crate) fn refresh_token_ms(&self) -> i64 {
         secs_to_ms(self.refresh_token_secs)
     }
+
+    pub(crate) fn max_auth_age_ms(&self) -> i64 {
+        secs_to_ms(self.max_auth_age_secs)
+    }
+
+    /// `--max-access-token-secs` as a number of seconds to compare with `exp - iat`.
+    pub(crate) fn max_access_token_lifetime_secs(&self) -> i64 {
+        i64::try_from(self.max_access_token_secs).unwrap_or(i64::MAX)
+    }
+
+    /// Why the server cannot run with this configuration, if it cannot.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if self.max_access_token_secs < 2 {
+            return Err("--max-access-token-secs must be at least 2".into());
+        }
+        if self.access_token_secs > self.max_access_token_secs {
+            return Err(format!(
+                "--access-token-secs {} exceeds the longest access-token lifetime the API \
+                 accepts (--max-access-token-secs {}): tokens would be refused",
+                self.access_token_secs, self.max_access_token_secs
+            ));
+        }
+        Ok(())
+    }
 }
 
 fn secs_to_ms(secs: u64) -> i64 {
@@ -124,6 +169,8 @@ mod tests {
         assert_eq!(config.access_token_ms(), 300_000);
         assert_eq!(config.idle_timeout_ms(), 900_000);
         assert_eq!(config.session_lifetime_ms(), 8 * 3_600_000);
+        assert_eq!(config.max_access_token_secs, 900);
+        assert_eq!(config.max_auth_age_ms(), 72 * 3_600_000);
         assert!(!config.test_controls);
     }
 
@@ -144,5 +191,21 @@ mod tests {
     #[test]
     fn zero_lifetimes_are_refused() {
         assert!(Config::try_parse_from(["authpulse-server", "--idle-timeout-secs", "0"]).is_err());
+        assert!(Config::try_parse_from(["authpulse-server", "--max-auth-age-secs", "0"]).is_err());
+        assert!(
+            Config::try_parse_from(["authpulse-server", "--max-access-token-secs", "1"]).is_err()
+        );
+    }
+
+    #[test]
+    fn an_access_token_lifetime_above_the_maximum_is_refused() {
+        let parse = |args: &[&str]| {
+            Config::parse_from(std::iter::once("authpulse-server").chain(args.iter().copied()))
+        };
+        assert_eq!(parse(&["--access-token-secs", "900"]).check(), Ok(()));
+        let error = parse(&["--access-token-secs", "901"]).check().unwrap_err();
+        assert!(error.contains("--access-token-secs 901") && error.contains("900"), "{error}");
+        let raised = parse(&["--access-token-secs", "3600", "--max-access-token-secs", "3600"]);
+        assert_eq!(raised.check(), Ok(()));
     }
 }

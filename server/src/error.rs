@@ -18,12 +18,19 @@ pub struct ApiError {
     code: &'static str,
     description: String,
     challenge: Option<HeaderValue>,
+    retry_after_secs: Option<i64>,
 }
 
 impl ApiError {
     /// An error with `status`, an `error` code and a human description.
     pub fn new(status: StatusCode, code: &'static str, description: impl Into<String>) -> Self {
-        Self { status, code, description: description.into(), challenge: None }
+        Self {
+            status,
+            code,
+            description: description.into(),
+            challenge: None,
+            retry_after_secs: None,
+        }
     }
 
     /// `400 invalid_request`.
@@ -38,8 +45,10 @@ impl ApiError {
     }
 
     /// `401` with `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750 section 3.1): the
-    /// bearer token is missing, malformed, expired or revoked.
-    pub fn invalid_token(description: &'static str) -> Self {
+    /// bearer token is missing, malformed, expired, revoked or made to live too long.
+    /// `description` is the server's own text: plain ASCII, no quotes.
+    pub fn invalid_token(description: impl Into<String>) -> Self {
+        let description = description.into();
         let challenge =
             format!(r#"Bearer error="invalid_token", error_description="{description}""#);
         Self {
@@ -59,6 +68,19 @@ impl ApiError {
         }
     }
 
+    /// `429 too_many_requests` (RFC 6585 section 4) with `Retry-After` in seconds.
+    pub fn too_many_requests(description: impl Into<String>, retry_after_secs: i64) -> Self {
+        Self {
+            retry_after_secs: Some(retry_after_secs.max(1)),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", description)
+        }
+    }
+
+    /// `404 not_found`.
+    pub fn not_found(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", description)
+    }
+
     /// `500`: a fault of the server, logged; the client learns nothing more.
     pub fn internal(error: impl std::fmt::Display) -> Self {
         tracing::error!(%error, "internal error");
@@ -72,6 +94,9 @@ impl IntoResponse for ApiError {
         let mut response = (self.status, Json(body)).into_response();
         if let Some(challenge) = self.challenge {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        if let Some(secs) = self.retry_after_secs {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         response

@@ -2,9 +2,12 @@
 //!
 //! A small, complete server for the authpulse SDK: it signs users in with a session cookie,
 //! renews short-lived access tokens under a server-side sliding idle rule and an absolute session
-//! lifetime, rotates OAuth 2.0 refresh tokens with reuse detection, guards a demo API with bearer
-//! tokens, and serves the demo page. Sessions and refresh-token families live in SQLite, so a
-//! revoked session stays revoked across restarts.
+//! lifetime, requires a sign-in with a password at least every 72 hours (and again after an
+//! administrator says so), rotates OAuth 2.0 refresh tokens with reuse detection, guards a demo
+//! API with bearer tokens no longer-lived than 15 minutes, lets users see, rename and revoke
+//! their sessions (one per device) and change their password, and serves the demo page.
+//! Sessions, refresh-token families and the users' sign-in state live in SQLite, so a revoked
+//! session stays revoked across restarts.
 //!
 //! All time comes from a [`Clock`], so tests drive hours of session life without sleeping:
 //!
@@ -22,12 +25,14 @@
 //! ```
 #![deny(missing_docs)]
 
+mod account;
 mod api;
 mod app;
 mod auth;
 mod bearer;
 mod clock;
 mod config;
+mod devices;
 mod echo;
 mod error;
 mod oauth;
@@ -49,6 +54,20 @@ pub use auth::{CSRF_HEADER, CSRF_HEADER_VALUE, DEFAULT_CLIENT_ID, SESSION_COOKIE
 pub use clock::{Clock, Millis};
 pub use config::Config;
 pub use users::DEMO_USERS;
+
+/// Sets the "reauth required" flag of `username` in the database at `db` at `now_ms`, as
+/// `POST /admin/users/{username}/reauth` does, for the `require-reauth` command: it works with
+/// the server stopped or running on the same file. Returns how many live sessions of the user
+/// it concerns; `Err` for an unknown user or a database error.
+pub fn require_reauth(db: &str, username: &str, now_ms: Millis) -> Result<usize, String> {
+    let store = store::Store::open(db).map_err(|error| error.to_string())?;
+    let known = DEMO_USERS.iter().any(|(name, _, _)| *name == username)
+        || store.user(username).map_err(|error| error.to_string())?.is_some();
+    if !known {
+        return Err(format!("no user {username:?}"));
+    }
+    store.require_reauth(username, now_ms).map_err(|error| error.to_string())
+}
 
 /// Why the server could not start.
 #[derive(Debug)]

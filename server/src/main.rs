@@ -3,9 +3,31 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use authpulse_server::{serve, Clock, Config};
-use clap::Parser;
+use authpulse_server::{require_reauth, serve, Clock, Config};
+use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
+
+/// The server's flags, and its one offline command.
+#[derive(Debug, Parser)]
+#[command(name = "authpulse-server", version, about, args_override_self = true)]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Require USERNAME to sign in again with a password (after a password reset, say): the
+    /// user's sessions that began before now are refused at their next renewal or refresh grant
+    /// (`login_required`) until the user signs in, which clears the flag. Works on the `--db`
+    /// file whether or not a server is running on it.
+    RequireReauth {
+        /// The user.
+        username: String,
+    },
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -17,7 +39,22 @@ async fn main() -> ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    let config = Config::parse();
+    let Cli { config, command } = Cli::parse();
+    if let Some(Command::RequireReauth { username }) = command {
+        return match require_reauth(&config.db, &username, Clock::system().now_ms()) {
+            Ok(sessions) => {
+                println!(
+                    "{username} must sign in again; {sessions} live session(s) will be refused \
+                     at their next renewal"
+                );
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("authpulse-server: require-reauth: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let server = match serve(config.clone(), Clock::system()).await {
         Ok(server) => server,
         Err(error) => {
@@ -34,6 +71,8 @@ async fn main() -> ExitCode {
     drop(stdout);
     tracing::info!(
         access_token_secs = config.access_token_secs,
+        max_access_token_secs = config.max_access_token_secs,
+        max_auth_age_secs = config.max_auth_age_secs,
         idle_timeout_secs = config.idle_timeout_secs,
         session_lifetime_secs = config.session_lifetime_secs,
         refresh_token_secs = config.refresh_token_secs,

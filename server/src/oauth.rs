@@ -25,8 +25,13 @@ pub struct TokenRequest {
 
 /// What the exchange decided, computed inside the store's transaction.
 enum Outcome {
-    Rotated { new_token: String, session: Session },
+    Rotated {
+        new_token: String,
+        session: Session,
+    },
     Rejected(&'static str),
+    /// Refused by a sign-in rule: the user must sign in again with a password.
+    LoginRequired(EndReason),
 }
 
 /// `POST /oauth/token`.
@@ -51,10 +56,11 @@ pub async fn token(
 
     let now_ms = state.clock.now_ms();
     let policy = state.policy;
+    let sign_in_policy = state.sign_in_policy;
     let new_token = random_token(32);
     let new_hash = hash_secret(&new_token);
     let outcome = state.store.exchange_refresh_token(&hash_secret(&presented), |found| {
-        let Some((stored, session)) = found else {
+        let Some((stored, session, user)) = found else {
             return (Exchange::Nothing, Outcome::Rejected("unknown refresh token"));
         };
         let end = |reason| Exchange::EndSession { now_ms, reason };
@@ -79,6 +85,9 @@ pub async fn token(
         if let Err(reason) = policy.check(now_ms, session.created_ms, session.last_activity_ms) {
             return (end(reason), Outcome::Rejected("the session expired"));
         }
+        if let Err(reason) = sign_in_policy.check(now_ms, session, user) {
+            return (end(reason), Outcome::LoginRequired(reason));
+        }
         let new_expires_ms = now_ms
             .saturating_add(state.config.refresh_token_ms())
             .min(policy.absolute_end(session.created_ms));
@@ -97,6 +106,13 @@ pub async fn token(
         Outcome::Rejected(why) => {
             tracing::info!(why, "refresh token rejected");
             Err(ApiError::invalid_grant(why))
+        }
+        Outcome::LoginRequired(reason) => {
+            // RFC 6749 has one code for a grant that no longer holds; the description says why,
+            // with the same `login_required` the renew endpoint answers.
+            let (code, description) = crate::auth::refusal(&state, reason);
+            tracing::info!(reason = reason.as_str(), "refresh token rejected");
+            Err(ApiError::invalid_grant(format!("{code}: {description}")))
         }
     }
 }

@@ -28,6 +28,10 @@ pub enum Verified {
     Valid(Claims),
     /// Well signed, past its expiry.
     Expired(Claims),
+    /// Well signed, but made to live longer (`exp - iat`) than the longest lifetime accepted:
+    /// refused whether or not it expired, whoever signed it (a leaked key, another service
+    /// sharing it, or this server under a laxer configuration).
+    TooLong,
     /// Not a token this server signed.
     Invalid,
 }
@@ -37,6 +41,7 @@ pub struct AccessTokens {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    max_lifetime_secs: i64,
 }
 
 impl std::fmt::Debug for AccessTokens {
@@ -49,8 +54,9 @@ impl std::fmt::Debug for AccessTokens {
 pub const MIN_SECRET_BYTES: usize = 32;
 
 impl AccessTokens {
-    /// Uses `secret` as the HS256 key.
-    pub fn new(secret: &[u8]) -> Self {
+    /// Uses `secret` as the HS256 key, and accepts tokens whose `exp - iat` is at most
+    /// `max_lifetime_secs`.
+    pub fn new(secret: &[u8], max_lifetime_secs: i64) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         // Expiry is checked against the server's Clock, not the library's system-time read.
         validation.validate_exp = false;
@@ -59,7 +65,13 @@ impl AccessTokens {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            max_lifetime_secs,
         }
+    }
+
+    /// The longest `exp - iat` accepted, in seconds.
+    pub fn max_lifetime_secs(&self) -> i64 {
+        self.max_lifetime_secs
     }
 
     /// Signs a token for `username` in session `session_id`, valid until `expires_ms`.
@@ -81,9 +93,14 @@ impl AccessTokens {
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
     }
 
-    /// Checks the signature and the expiry of `token` at `now_ms`.
+    /// Checks the signature, the lifetime and the expiry of `token` at `now_ms`.
     pub fn verify(&self, token: &str, now_ms: Millis) -> Verified {
         match jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation) {
+            Ok(data)
+                if data.claims.exp.saturating_sub(data.claims.iat) > self.max_lifetime_secs =>
+            {
+                Verified::TooLong
+            }
             Ok(data) if now_ms >= data.claims.exp.saturating_mul(1000) => {
                 Verified::Expired(data.claims)
             }
@@ -123,9 +140,11 @@ fn to_hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    const FIFTEEN_MIN: i64 = 900;
+
     #[test]
     fn a_token_is_valid_until_its_expiry_and_expired_at_it() {
-        let tokens = AccessTokens::new(&random_key());
+        let tokens = AccessTokens::new(&random_key(), FIFTEEN_MIN);
         let token = tokens.issue("alice", "s1", 1_000_000, 1_300_000).unwrap();
         assert!(matches!(tokens.verify(&token, 1_299_999), Verified::Valid(c) if c.sid == "s1"));
         assert!(matches!(tokens.verify(&token, 1_300_000), Verified::Expired(_)));
@@ -133,10 +152,23 @@ mod tests {
 
     #[test]
     fn a_token_from_another_key_is_invalid() {
-        let token = AccessTokens::new(&random_key()).issue("alice", "s1", 0, 60_000).unwrap();
-        let other = AccessTokens::new(&random_key());
+        let token =
+            AccessTokens::new(&random_key(), FIFTEEN_MIN).issue("alice", "s1", 0, 60_000).unwrap();
+        let other = AccessTokens::new(&random_key(), FIFTEEN_MIN);
         assert!(matches!(other.verify(&token, 0), Verified::Invalid));
         assert!(matches!(other.verify("not a jwt", 0), Verified::Invalid));
+    }
+
+    #[test]
+    fn a_token_longer_than_the_maximum_is_refused_expired_or_not() {
+        let key = random_key();
+        let (strict, lax) = (AccessTokens::new(&key, FIFTEEN_MIN), AccessTokens::new(&key, 3600));
+        let at_most = strict.issue("alice", "s1", 0, 900_000).unwrap();
+        assert!(matches!(strict.verify(&at_most, 0), Verified::Valid(_)));
+        let longer = lax.issue("alice", "s1", 0, 901_000).unwrap();
+        assert!(matches!(lax.verify(&longer, 0), Verified::Valid(_)));
+        assert!(matches!(strict.verify(&longer, 0), Verified::TooLong));
+        assert!(matches!(strict.verify(&longer, 902_000), Verified::TooLong));
     }
 
     #[test]

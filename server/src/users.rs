@@ -1,7 +1,10 @@
-//! The demo's user directory: two users, their roles, and a permission the demo can flip.
+//! The demo's user directory: two users, their roles, a permission the demo can flip, and the
+//! password hashing.
 //!
-//! A real deployment has its own user store; this one lives in memory and is made at start.
-//! Passwords are still hashed with Argon2id and checked in constant time, as a real one must be.
+//! A real deployment has its own user store. Here the roles and the permission live in memory;
+//! the password hashes live in the store (`store::UserRecord`), seeded with the demo passwords
+//! the first time, so that a changed password survives a restart. Passwords are hashed with
+//! Argon2id and checked in constant time, as a real directory must do.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -29,17 +32,10 @@ impl Role {
     }
 }
 
-/// A demo user.
-#[derive(Debug)]
-struct User {
-    password_hash: String,
-    role: Role,
-}
-
-/// The demo users and their current admin permission.
+/// The demo users, their current admin permission, and the password hasher.
 #[derive(Debug)]
 pub struct Users {
-    users: HashMap<&'static str, User>,
+    roles: HashMap<&'static str, Role>,
     admin_allowed: Mutex<HashMap<String, bool>>,
     argon2: Argon2<'static>,
     /// Checked when the user is unknown, so a wrong name costs as much time as a wrong password.
@@ -62,34 +58,49 @@ impl std::error::Error for UsersError {}
 pub const DEMO_USERS: [(&str, &str, Role); 2] =
     [("alice", "alice", Role::Full), ("bob", "bob", Role::Restricted)];
 
+/// The shortest new password accepted (NIST SP 800-63B section 5.1.1.2: at least 8 characters).
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// The longest password accepted, in bytes: Argon2 would hash more, but nobody types it.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
 impl Users {
-    /// Hashes the demo users' passwords with Argon2id at `memory_kib` KiB, t = 2, p = 1.
+    /// The demo directory, hashing with Argon2id at `memory_kib` KiB, t = 2, p = 1.
     pub fn demo(memory_kib: u32) -> Result<Self, UsersError> {
         let params = Params::new(memory_kib, 2, 1, None).map_err(|e| UsersError(e.to_string()))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let hash = |password: &str| {
-            argon2
-                .hash_password(password.as_bytes())
-                .map(|hash| hash.to_string())
-                .map_err(|e| UsersError(e.to_string()))
-        };
-        let mut users = HashMap::new();
+        let mut roles = HashMap::new();
         let mut admin_allowed = HashMap::new();
-        for (name, password, role) in DEMO_USERS {
-            users.insert(name, User { password_hash: hash(password)?, role });
+        for (name, _, role) in DEMO_USERS {
+            roles.insert(name, role);
             admin_allowed.insert(name.to_owned(), role == Role::Full);
         }
-        let decoy_hash = hash("decoy password, never matches a login")?;
-        Ok(Self { users, admin_allowed: Mutex::new(admin_allowed), argon2, decoy_hash })
+        let mut users = Self {
+            roles,
+            admin_allowed: Mutex::new(admin_allowed),
+            argon2,
+            decoy_hash: String::new(),
+        };
+        users.decoy_hash = users.hash_password("decoy password, never matches a login")?;
+        Ok(users)
     }
 
-    /// Whether `password` is `username`'s. Slow on purpose (Argon2): call it off the runtime.
-    pub fn check_password(&self, username: &str, password: &str) -> bool {
-        let (stored, known) = match self.users.get(username) {
-            Some(user) => (user.password_hash.as_str(), true),
+    /// An Argon2id hash of `password`, as a PHC string. Slow on purpose: call it off the runtime.
+    pub fn hash_password(&self, password: &str) -> Result<String, UsersError> {
+        self.argon2
+            .hash_password(password.as_bytes())
+            .map(|hash| hash.to_string())
+            .map_err(|e| UsersError(e.to_string()))
+    }
+
+    /// Whether `password` matches `stored`, the user's hash (`None`: unknown user, always
+    /// `false` after the same work as a known one, so a wrong name costs as much time as a wrong
+    /// password). Slow on purpose (Argon2): call it off the runtime.
+    pub fn check_password(&self, stored: Option<&str>, password: &str) -> bool {
+        let (hash, known) = match stored {
+            Some(hash) => (hash, true),
             None => (self.decoy_hash.as_str(), false),
         };
-        let matches = PasswordHash::new(stored)
+        let matches = PasswordHash::new(hash)
             .map(|hash| self.argon2.verify_password(password.as_bytes(), &hash).is_ok())
             .unwrap_or(false);
         matches && known
@@ -97,7 +108,12 @@ impl Users {
 
     /// The user's role, if the user exists.
     pub fn role(&self, username: &str) -> Option<Role> {
-        self.users.get(username).map(|user| user.role)
+        self.roles.get(username).copied()
+    }
+
+    /// Whether the directory has `username`.
+    pub fn is_known(&self, username: &str) -> bool {
+        self.roles.contains_key(username)
     }
 
     /// Whether the user may call `GET /api/admin` right now.
@@ -120,13 +136,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn demo_passwords_check_and_wrong_ones_do_not() {
+    fn passwords_check_against_their_hash_and_wrong_ones_do_not() {
         let users = Users::demo(64).unwrap();
-        assert!(users.check_password("alice", "alice"));
-        assert!(users.check_password("bob", "bob"));
-        assert!(!users.check_password("alice", "bob"));
-        assert!(!users.check_password("mallory", "alice"));
+        let alice = users.hash_password("alice").unwrap();
+        assert!(alice.starts_with("$argon2id$"), "{alice}");
+        assert!(users.check_password(Some(&alice), "alice"));
+        assert!(!users.check_password(Some(&alice), "bob"));
+        assert!(!users.check_password(Some("not a PHC string"), "alice"));
+        // An unknown user never matches, not even the decoy's own password.
+        assert!(!users.check_password(None, "decoy password, never matches a login"));
         assert_eq!(users.role("bob"), Some(Role::Restricted));
+        assert!(users.is_known("bob") && !users.is_known("mallory"));
     }
 
     #[test]

@@ -69,3 +69,106 @@ async fn port_zero_prints_the_urls_and_serves_the_static_directories() {
     assert_eq!(timings["accessTokenSecs"], 60);
     assert_eq!(timings["testControls"], true);
 }
+
+/// Runs the binary with `args` to completion (it must exit by itself): status, stdout, stderr.
+async fn run_to_exit(args: &[&str]) -> (std::process::ExitStatus, String, String) {
+    let child = Command::new(env!("CARGO_BIN_EXE_authpulse-server"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let id = child.id();
+    let waited = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        tokio::task::spawn_blocking(move || child.wait_with_output()),
+    )
+    .await;
+    let Ok(output) = waited else {
+        // Still running: it did not refuse to start. Stop it before failing.
+        let _ = Command::new("kill").arg(id.to_string()).status();
+        panic!("authpulse-server {args:?} did not exit");
+    };
+    let output = output.unwrap().unwrap();
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    (output.status, text(output.stdout), text(output.stderr))
+}
+
+#[tokio::test]
+async fn the_binary_refuses_to_start_with_access_tokens_longer_than_the_maximum() {
+    let (status, stdout, stderr) =
+        run_to_exit(&["--port", "0", "--db", ":memory:", "--access-token-secs", "3600"]).await;
+    assert!(!status.success());
+    assert!(!stdout.contains("listening"), "{stdout}");
+    assert!(
+        stderr.contains("--access-token-secs 3600")
+            && stderr.contains("--max-access-token-secs 900"),
+        "{stderr}"
+    );
+    let (status, _, stderr) = run_to_exit(&["--max-access-token-secs", "1"]).await;
+    assert!(!status.success() && stderr.contains("max-access-token-secs"), "{stderr}");
+}
+
+#[tokio::test]
+async fn the_require_reauth_command_stops_the_running_servers_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.sqlite");
+    let db = db.to_str().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_authpulse-server"))
+        .args(["--port", "0", "--db", db, "--www", "/nonexistent", "--pkg", "/nonexistent"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let stdout = child.stdout.take().unwrap();
+    let _guard = Server(child);
+    let first = tokio::task::spawn_blocking(move || {
+        BufReader::new(stdout).lines().next().and_then(Result::ok).unwrap_or_default()
+    })
+    .await
+    .unwrap();
+    let url = first.strip_prefix("listening on ").expect(&first).to_owned();
+
+    let http = reqwest::Client::new();
+    let login = || async {
+        let response = http
+            .post(format!("{url}/auth/login"))
+            .json(&serde_json::json!({ "username": "bob", "password": "bob" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let cookie = response.headers()["set-cookie"].to_str().unwrap();
+        cookie.split(';').next().unwrap().to_owned()
+    };
+    let renew = |cookie: String| {
+        http.post(format!("{url}/auth/renew"))
+            .header("X-Requested-With", "authpulse")
+            .header("Cookie", cookie)
+            .send()
+    };
+    let old = login().await;
+    assert_eq!(renew(old.clone()).await.unwrap().status(), StatusCode::OK);
+
+    // The operator, on the same database file, while the server runs (the flag after the
+    // command works as well as before it).
+    let (status, stdout, stderr) = run_to_exit(&["require-reauth", "bob", "--db", db]).await;
+    assert!(status.success(), "{stderr}");
+    assert_eq!(
+        stdout.trim(),
+        "bob must sign in again; 1 live session(s) will be refused at their next renewal"
+    );
+    let refused = renew(old.clone()).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "login_required", "{body}");
+
+    let fresh = login().await;
+    assert_eq!(renew(fresh).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(renew(old).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+
+    let (status, _, stderr) = run_to_exit(&["--db", db, "require-reauth", "mallory"]).await;
+    assert!(!status.success());
+    assert!(stderr.contains("no user \"mallory\""), "{stderr}");
+}

@@ -9,6 +9,12 @@ use serde_json::{json, Value};
 pub const T0: i64 = 1_700_000_000_000;
 pub const SEC: i64 = 1_000;
 pub const MIN: i64 = 60 * SEC;
+pub const HOUR: i64 = 60 * MIN;
+
+/// Desktop Chromium on Linux, as the end-to-end tests' browser sends it.
+pub const CHROME_LINUX: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
+/// Safari on an iPad.
+pub const SAFARI_IPAD: &str = "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 
 pub struct TestServer {
     pub server: Option<RunningServer>,
@@ -68,7 +74,24 @@ impl TestServer {
     }
 
     pub async fn login(&self, username: &str, password: &str) -> SignedIn {
-        let response = self.login_response(username, password).await;
+        self.login_from(username, password, None).await
+    }
+
+    /// Signs in from a device with this `User-Agent` (none: reqwest sends none).
+    pub async fn login_from(
+        &self,
+        username: &str,
+        password: &str,
+        user_agent: Option<&str>,
+    ) -> SignedIn {
+        let mut request = self
+            .http
+            .post(self.url("/auth/login"))
+            .json(&json!({ "username": username, "password": password }));
+        if let Some(user_agent) = user_agent {
+            request = request.header("User-Agent", user_agent);
+        }
+        let response = request.send().await.expect("login request");
         assert_eq!(response.status(), StatusCode::OK, "login of {username}");
         let set_cookie = header(response.headers(), SET_COOKIE.as_str()).expect("a session cookie");
         let cookie = set_cookie.split(';').next().unwrap().trim().to_owned();
@@ -119,6 +142,49 @@ impl TestServer {
             request = request.header(AUTHORIZATION, format!("Bearer {token}"));
         }
         request.send().await.expect("POST")
+    }
+
+    /// A request with `method`, a bearer token and maybe a JSON body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
+        let mut request = self.http.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// `GET /account/sessions` with `token`, asserting a 200: the list.
+    pub async fn sessions(&self, token: &str) -> Vec<Value> {
+        let response = self.get("/account/sessions", Some(token)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        body["sessions"].as_array().expect("a sessions array").clone()
+    }
+
+    /// `POST /auth/logout` with a session cookie.
+    pub async fn logout_cookie(&self, cookie: &str) {
+        let response =
+            self.http.post(self.url("/auth/logout")).header("Cookie", cookie).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    }
+
+    /// `POST /account/password` with `token`.
+    pub async fn change_password(&self, token: &str, current: &str, new: &str) -> Response {
+        self.post_json(
+            "/account/password",
+            Some(token),
+            json!({ "current_password": current, "new_password": new }),
+        )
+        .await
     }
 
     pub async fn refresh(&self, refresh_token: &str, client_id: &str) -> Response {
