@@ -46,10 +46,12 @@ export class AuthClient {
   #renewal = null; // { id, controller }
   #channel = null; // BroadcastChannel to the app's other tabs (crossTab); its name is the lock's
   #expiresAt = 0; // expiry of this tab's token (from `renewed`), 0 for none
-  #mark = null; // { release, granted }: the lock `${channel} ${expiresAt}` held for the token this tab got
+  #mark = null; // { release, granted, expiresAt }: the lock `${channel} ${expiresAt}` held for the token this tab got
+  #unmarked = 0; // the expiry whose mark was let go as the page may be leaving, to take again
   #settled = null; // { promise, resolve }: callers waiting for the renewal in flight
   #onActivity;
   #onShow;
+  #onLeave;
   #disposed = false;
   #current = null; // { token, generation }: the engine's token, read once per generation
   #origins = new Map(); // origin -> whether the engine lets it have the token (config is fixed)
@@ -68,6 +70,7 @@ export class AuthClient {
     }
     this.#onActivity = (event) => {
       if (!event.isTrusted) return;
+      if (this.#unmarked) this.#markToken(this.#unmarked); // still here: the page did not leave
       const now = Date.now();
       if (now >= this.#threshold) this.#input((engine) => engine.activity(now));
       else if (this.#pending) this.#pending = now;
@@ -90,12 +93,23 @@ export class AuthClient {
         engine.timeout(now);
         if (visible) engine.activity(now);
       });
+      if (event.type === "pageshow" && this.#unmarked) this.#markToken(this.#unmarked);
+    };
+    // Firefox keeps no page that holds a Web Lock in the back/forward cache, and decides so
+    // before `pagehide`: the mark is let go when the page may be leaving, and taken again when
+    // it is shown again or the user is still there (the navigation did not happen).
+    this.#onLeave = () => {
+      if (!this.#mark) return;
+      this.#unmarked = this.#mark.expiresAt;
+      this.#mark.release();
+      this.#mark = null;
     };
     for (const type of ACTIVITY) addEventListener(type, this.#onActivity, LISTEN);
     document.addEventListener("visibilitychange", this.#onShow, LISTEN);
     addEventListener("focus", this.#onShow, LISTEN);
     addEventListener("pageshow", this.#onShow, LISTEN);
     addEventListener("pagehide", this.#onShow, LISTEN);
+    addEventListener("beforeunload", this.#onLeave, LISTEN);
   }
 
   /** Resumes through the auth session; resolves to true if signed in. */
@@ -187,6 +201,7 @@ export class AuthClient {
     removeEventListener("focus", this.#onShow, LISTEN);
     removeEventListener("pageshow", this.#onShow, LISTEN);
     removeEventListener("pagehide", this.#onShow, LISTEN);
+    removeEventListener("beforeunload", this.#onLeave, LISTEN);
     clearTimeout(this.#timer);
     this.#renewal?.controller.abort();
     this.#mark?.release();
@@ -351,6 +366,7 @@ export class AuthClient {
   #markToken(expiresAt) {
     this.#mark?.release();
     this.#mark = null;
+    this.#unmarked = 0;
     const locks = globalThis.navigator?.locks;
     if (!expiresAt || !this.#channel || !locks) return;
     let release, granted;
@@ -359,6 +375,7 @@ export class AuthClient {
     this.#mark = {
       release,
       granted: new Promise((resolve) => (granted = resolve)),
+      expiresAt,
     };
     locks.request(name, { mode: "shared" }, () => (granted(), held)).catch(() => granted());
   }
