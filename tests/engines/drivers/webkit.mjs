@@ -18,11 +18,19 @@ export async function launch() {
     throw new Error("WebKitGTK needs an X display: run the suite under `xvfb-run -a`");
   }
   const port = await freePort();
-  const driver = spawn(DRIVER, [`--port=${port}`, "--host=local"], { stdio: ["ignore", "ignore", "pipe"] });
+  // In a process group of its own, so that stopping it stops the browsers it started too
+  // (killing the driver alone leaves them running, and xvfb-run then does not finish).
+  const driver = spawn(DRIVER, [`--port=${port}`, "--host=local"], { stdio: ["ignore", "ignore", "pipe"], detached: true });
   const stderr = [];
   driver.stderr.setEncoding("utf8").on("data", (chunk) => stderr.push(chunk));
   const exited = new Promise((resolve) => driver.once("exit", resolve));
-  const stop = () => driver.kill();
+  const stop = () => {
+    try {
+      process.kill(-driver.pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  };
   process.once("exit", stop); // the driver outlives no run, however it ends
   const wire = new Wire(`http://127.0.0.1:${port}`);
   const started = Date.now();
@@ -32,7 +40,7 @@ export async function launch() {
       break;
     } catch (error) {
       if (driver.exitCode !== null || Date.now() - started > 10_000) {
-        driver.kill();
+        stop();
         throw new Error(`WebKitWebDriver did not start: ${error.message} ${stderr.join("")}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -50,7 +58,7 @@ export async function launch() {
     },
     async close() {
       process.removeListener("exit", stop);
-      driver.kill();
+      stop();
       await exited;
     },
   };
