@@ -296,7 +296,7 @@ export const scenarios = [
   },
 
   {
-    title: "back/forward cache: the page restored after the idle deadline is signed out on pageshow and sends no token",
+    title: "back/forward cache: a page restored within the session carries on; restored after the idle deadline, it is signed out on pageshow and sends no token",
     async run(scene) {
       const app = await scene.open();
       const { server } = scene;
@@ -305,6 +305,17 @@ export const scenarios = [
       await scene.advance(MINUTE, { step: MINUTE });
       await app.userInput();
       assert.equal((await app.fetch("/api/me")).status, 200);
+
+      // Away for 2 minutes: the session is still on when the user comes back.
+      await app.leave();
+      scene.now += 2 * MINUTE;
+      await server.setClock(scene.now);
+      assert.deepEqual(await app.back(scene.now), { persisted: true }, "restored from the back/forward cache");
+      assert.equal(await app.state(), "active");
+      await app.userInput();
+      const res = await app.fetch("/api/me");
+      assert.equal(res.status, 200);
+      assert.equal((await server.log()).requests.at(-1).token, "valid");
 
       await app.leave();
       // 20 minutes later (the page frozen in the cache meanwhile, no timer running), the user goes back.
@@ -325,8 +336,7 @@ export const scenarios = [
       // The user is back: neither input nor the next call revives the session.
       await app.userInput();
       assert.equal(await app.state(), "expired");
-      const res = await app.fetch("/api/me");
-      assert.equal(res.status, 401);
+      assert.equal((await app.fetch("/api/me")).status, 401);
       const requests = (await server.log()).requests;
       assert.deepEqual(requests.filter((r) => r.bearer || r.path === "/auth/renew").map(summary), []);
       assert.deepEqual((await app.clientLog()).slice(restored).filter((e) => e.kind === "request" && e.auth), []);

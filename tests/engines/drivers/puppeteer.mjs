@@ -27,8 +27,23 @@ class PuppeteerWindow {
     this.page = page;
   }
 
+  /**
+   * Navigates to `url` and resolves once its document has loaded. (Not page.goto(): with Firefox
+   * over BiDi, once a page was restored from the back/forward cache, puppeteer sees no later
+   * navigation of that window complete, and times out.)
+   */
   async goto(url) {
-    await this.page.goto(url, { waitUntil: "load" });
+    // Navigation starts after the script returns. (No setTimeout: the page's clock may be fake.)
+    await this.page.evaluate((u) => location.assign(u), url);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const loaded = await this.page
+        .evaluate((u) => location.href === u && document.readyState === "complete", url)
+        .catch(() => false); // the document is being replaced: ask again
+      if (loaded) return;
+      if (Date.now() > deadline) throw new Error(`${url} did not load within 30 s`);
+    }
   }
 
   /**
@@ -37,7 +52,7 @@ class PuppeteerWindow {
    * times out.)
    */
   back() {
-    return this.page.evaluate(() => void setTimeout(() => history.back(), 0));
+    return this.page.evaluate(() => history.back());
   }
 
   /** `fn(arg)` in the page, awaited; `arg` and the result are JSON values. */
