@@ -3,16 +3,33 @@
 const TAB_TOKEN = 2; // a tab message carrying a new token: [2, token, receivedAt, expiresAt, …]
 // How long a tab whose turn to renew came waits for another tab's newer token to reach it.
 const NEWER_TOKEN_WAIT_MS = 1_000;
+// Firefox keeps no page that holds a Web Lock in the back/forward cache, and decides so before
+// `pagehide`: the mark is let go when the page may be leaving, and taken again when it is shown
+// again or the user is still there (the navigation did not happen).
+const BACK = ["pageshow", "pointerdown", "keydown"];
+const LISTEN = { capture: true, passive: true };
 
 export class Tabs {
   #channel;
   #expiresAt = 0; // expiry of this tab's token, 0 for none
-  #mark = null; // { release, granted }: the lock `${name} ${expiresAt}` held for the token this tab got
+  #mark = null; // { release, granted, expiresAt }: the lock `${name} ${expiresAt}` held for the token this tab got
+  #unmarked = 0; // the expiry whose mark was let go as the page may be leaving, to take again
+  #onLeave = () => {
+    const expiresAt = this.#mark?.expiresAt;
+    if (expiresAt) {
+      this.#markToken(0);
+      this.#unmarked = expiresAt;
+    }
+  };
+  #onBack = () => {
+    if (this.#unmarked) this.#markToken(this.#unmarked);
+  };
 
   /** Opens the channel `name`; `receive(data)` gets every message of the other tabs. */
   constructor(name, receive) {
     this.#channel = new BroadcastChannel(name);
     this.#channel.onmessage = (event) => receive(event.data);
+    this.#listen(addEventListener);
   }
 
   post(message) {
@@ -55,8 +72,14 @@ export class Tabs {
   }
 
   close() {
+    this.#listen(removeEventListener);
     this.#mark?.release();
     this.#channel.close();
+  }
+
+  #listen(method) {
+    method("beforeunload", this.#onLeave, LISTEN);
+    for (const type of BACK) method(type, this.#onBack, LISTEN);
   }
 
   async #newerTokenElsewhere(locks) {
@@ -69,11 +92,12 @@ export class Tabs {
   #markToken(expiresAt) {
     this.#mark?.release();
     this.#mark = null;
+    this.#unmarked = 0;
     const locks = globalThis.navigator?.locks;
     if (!expiresAt || !locks) return;
     let release, granted;
     const held = new Promise((resolve) => (release = resolve));
-    this.#mark = { release, granted: new Promise((resolve) => (granted = resolve)) };
+    this.#mark = { release, granted: new Promise((resolve) => (granted = resolve)), expiresAt };
     locks.request(`${this.#channel.name} ${expiresAt}`, { mode: "shared" }, () => (granted(), held)).catch(() => granted());
   }
 }

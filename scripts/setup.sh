@@ -2,7 +2,9 @@
 # Installs what building, the demo and the tests need, only where it is missing, so it is safe to
 # run on every `make`. Everything comes from the package registries: crates.io, npm and Debian.
 #   scripts/setup.sh          Rust target, wasm-bindgen-cli, wasm-pack, node packages
-#   scripts/setup.sh browser  the same, plus Chromium and ChromeDriver (Debian packages)
+#   scripts/setup.sh browser  the same, plus the browsers (Debian packages): Chromium and
+#                             ChromeDriver, Firefox ESR, WebKitGTK's WebDriver (WebKitWebDriver
+#                             and MiniBrowser), and Xvfb for WebKitGTK, which has no headless mode
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
@@ -39,10 +41,17 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 if [ "${1:-}" = browser ]; then
-  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
-    say "installing chromium and chromium-driver from Debian's packages"
+  missing=()
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+  [ -x /usr/bin/firefox-esr ] || missing+=(firefox-esr)
+  [ -x /usr/bin/WebKitWebDriver ] || missing+=(webkit2gtk-driver)
+  [ -x /usr/bin/xvfb-run ] || missing+=(xvfb)
+  [ -x /usr/bin/xauth ] || missing+=(xauth)
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]} from Debian's packages"
     sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 fi

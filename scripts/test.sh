@@ -4,6 +4,9 @@
 #   native   cargo test --workspace: the core's unit, scenario and property tests, the server's
 #   browser  wasm-bindgen-test in headless Chromium: the browser adapters and the JS facade
 #   e2e      Playwright in Debian's Chromium: the built pkg/ against the reference server
+#   e2e-firefox, e2e-webkit, e2e-chromium
+#            the contract's engine-dependent scenarios (tests/engines) in Debian's Firefox ESR,
+#            WebKitGTK (under Xvfb) and Chromium, one scenario list for all three
 # Set-up (scripts/setup.sh browser) has run before, through `make test`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +28,10 @@ cargo_counts() {
 # Playwright's list reporter closes with `  N passed (12.3s)` and `  M failed`.
 playwright_counts() {
   awk '/^ +[0-9]+ passed/ { p = $1 } /^ +[0-9]+ failed/ { f = $1 } END { print p + 0, f + 0 }' "$1"
+}
+# node's test runner (spec reporter) closes with `ℹ pass N` and `ℹ fail M`.
+node_test_counts() {
+  awk '$2 == "pass" && $3 ~ /^[0-9]+$/ { p = $3 } $2 == "fail" && $3 ~ /^[0-9]+$/ { f = $3 } END { print p + 0, f + 0 }' "$1"
 }
 
 stage() { # stage NAME COUNTER COMMAND...
@@ -60,12 +67,16 @@ stage build none scripts/build.sh
 [ -f pkg/authpulse_bg.wasm ] && scripts/size.sh
 stage browser cargo_counts cargo test --target wasm32-unknown-unknown --test browser
 stage e2e playwright_counts npx playwright test
+engines=(node --test-reporter=spec tests/engines/run.mjs)
+stage e2e-firefox node_test_counts "${engines[@]}" firefox
+stage e2e-webkit node_test_counts xvfb-run -a "${engines[@]}" webkit
+stage e2e-chromium node_test_counts "${engines[@]}" chromium
 
 total_passed=0
 total_failed=0
 printf '\n==== summary\n'
 for name in "${order[@]}"; do
-  printf '%-8s %5s passed %4s failed %5ss\n' "$name" "${passed[$name]}" "${failed[$name]}" "${seconds[$name]}"
+  printf '%-12s %5s passed %4s failed %5ss\n' "$name" "${passed[$name]}" "${failed[$name]}" "${seconds[$name]}"
   if [ "$name" != check ] && [ "$name" != build ]; then
     total_passed=$((total_passed + passed[$name]))
     total_failed=$((total_failed + failed[$name]))

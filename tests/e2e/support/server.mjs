@@ -11,11 +11,14 @@ const FIXTURES = join(ROOT, "tests", "e2e", "fixtures");
 const PKG = join(ROOT, "pkg");
 const START_TIMEOUT_MS = 20_000;
 
-/** Starts a server with `args` added to the defaults; resolves once it printed its URLs. */
-export async function startServer(args = []) {
+/**
+ * Starts a server with `args` added to the defaults, serving `www` (this directory's fixtures
+ * unless given); resolves once it printed its URLs.
+ */
+export async function startServer(args = [], { www = FIXTURES } = {}) {
   const child = spawn(
     SERVER_BIN,
-    ["--port", "0", "--db", ":memory:", "--test-controls", "--www", FIXTURES, "--pkg", PKG, ...args],
+    ["--port", "0", "--db", ":memory:", "--test-controls", "--www", www, "--pkg", PKG, ...args],
     { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "warn" } },
   );
   const stderr = [];
