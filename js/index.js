@@ -3,11 +3,12 @@
 // adapters here only turn browser events, one timer, fetch and the other tabs into its inputs,
 // and its commands into effects. One file per adapter: activity.js, timer.js, http.js, tabs.js,
 // events.js; this file composes them. See docs/CONTRACT.md for the API.
-import init, { Engine } from "./authpulse.js";
+import { Engine } from "./authpulse.js";
 import { Activity } from "./activity.js";
 import { codedError } from "./errors.js";
 import { Events } from "./events.js";
 import { WAIT, endServerSession, fetchWithToken, requestRenewal } from "./http.js";
+import { init, ready } from "./load.js";
 import { Tabs } from "./tabs.js";
 import { Timer } from "./timer.js";
 
@@ -51,6 +52,8 @@ export class AuthClient {
   };
 
   constructor(options) {
+    supported();
+    if (!ready) throw codedError(Error, "not_initialized", "the WebAssembly module is not loaded: `await init()` before `new AuthClient()`, or use `await createAuthClient()`");
     let given = options;
     if (Array.isArray(options?.allowedOrigins)) {
       const allowedOrigins = options.allowedOrigins.map((o) => (typeof o === "string" ? parseOrigin(o) : null));
@@ -257,8 +260,19 @@ export class AuthClient {
   }
 }
 
+// A client needs a page: on a server (SSR) or in Node it throws before it opens anything. Jest's
+// jsdom environment lacks TextEncoder and TextDecoder, which the module's glue needs.
+function supported() {
+  for (const name of ["window", "document", "TextEncoder", "TextDecoder"]) {
+    if (!(name in globalThis)) {
+      throw codedError(Error, "unsupported_environment", `no ${name} here: an AuthClient runs in a browser page (in unit tests: a DOM environment; see https://github.com/authpulse/authpulse#testing)`);
+    }
+  }
+}
+
 /** Loads the wasm module once, then builds a client. */
 export async function createAuthClient(options) {
+  supported();
   await init();
   return new AuthClient(options);
 }
