@@ -20,7 +20,7 @@ export const MINUTE = 60_000;
 
 // Installed before any page script: records the page's requests and keeps a count of those in
 // flight, so the harness knows when the network has settled.
-function tracePageNetwork() {
+export function tracePageNetwork() {
   const e2e = (window.__e2e = { log: [], inflight: 0 });
   const realFetch = window.fetch;
   const short = (value) => (value && value.length > 24 ? `${value.slice(0, 7)}…${value.slice(-8)}` : value);

@@ -1,0 +1,9 @@
+import { createAuthClient } from "authpulse";
+import { mountApp } from "./app";
+
+const root = document.getElementById("app")!;
+createAuthClient({ renewUrl: "/auth/renew", logoutUrl: "/auth/logout" }).then(
+  (auth) => mountApp(root, auth),
+  // An AuthError: wasm_load_failed and wasm_blocked say what to change.
+  (error: unknown) => (root.textContent = String(error)),
+);
