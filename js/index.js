@@ -265,7 +265,7 @@ export class AuthClient {
 function supported() {
   for (const name of ["window", "document", "TextEncoder", "TextDecoder"]) {
     if (!(name in globalThis)) {
-      throw codedError(Error, "unsupported_environment", `no ${name} here: an AuthClient runs in a browser page (in unit tests: a DOM environment; see https://github.com/authpulse/authpulse#testing)`);
+      throw codedError(Error, "unsupported_environment", `no ${name} here: an AuthClient needs a browser page (in unit tests, a DOM: see https://github.com/authpulse/authpulse#testing)`);
     }
   }
 }

@@ -70,5 +70,5 @@ const notWasm = (where, why) =>
   codedError(
     Error,
     "wasm_load_failed",
-    `${where} is not authpulse's WebAssembly module (${why}). Serve node_modules/authpulse/authpulse_bg.wasm and pass its URL (or, in Node, its bytes) to init() — Vite's dev server: optimizeDeps.exclude ["authpulse"]; esbuild or Rollup: copy the file. See https://github.com/authpulse/authpulse#bundlers`,
+    `${where} is not authpulse's WebAssembly module (${why}). Serve node_modules/authpulse/authpulse_bg.wasm and pass its URL (in Node, its bytes) to init(); Vite's dev server: optimizeDeps.exclude ["authpulse"]; esbuild, Rollup: copy the file. See https://github.com/authpulse/authpulse#bundlers`,
   );
