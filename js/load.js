@@ -55,7 +55,7 @@ async function load(source = packageUrl()) {
       if (`${head}` !== "0,97,115,109") throw notWasm(where, `${why} ${JSON.stringify(String.fromCharCode(...head))}`);
       module = await WebAssembly.compile(module);
     }
-    initSync({ module });
+    initSync(module);
   } catch (error) {
     if (error?.code === "wasm_load_failed") throw error;
     // Chromium and WebKit name 'unsafe-eval' / 'wasm-unsafe-eval'; Firefox says "CSP".

@@ -20,6 +20,7 @@ const reactTypes = readFileSync("js/react.d.ts", "utf8");
 if (!reactTypes.includes('from "./index.js"')) fail('js/react.d.ts does not import from "./index.js"');
 writeFileSync("pkg/react.d.cts", reactTypes.replaceAll('from "./index.js"', 'from "./index.cjs"'));
 
+// The glue, edited where it is evaluated and where it is bigger than what index.js uses.
 // Importing the package must not throw anywhere: the glue builds its TextDecoder and TextEncoder
 // when it is evaluated, and Jest's jsdom environment has neither. They are built on first use
 // instead (a client checks that they exist before it is built: index.js `supported`).
@@ -39,7 +40,16 @@ const lazy = [
     "const cachedTextEncoder = typeof TextEncoder === 'function' ? new TextEncoder() : {};\n",
   ],
 ];
-for (const [from, to] of lazy) {
+// Left out, unused: Engine's Symbol.dispose (the client frees it), and initSync's handling of
+// wasm-bindgen's older argument forms (load.js hands it a compiled module).
+const unused = [
+  ["if (Symbol.dispose) Engine.prototype[Symbol.dispose] = Engine.prototype.free;\n", ""],
+  [
+    "    if (module !== undefined) {\n        if (Object.getPrototypeOf(module) === Object.prototype) {\n            ({module} = module)\n        } else {\n            console.warn('using deprecated parameters for `initSync()`; pass a single object instead')\n        }\n    }\n",
+    "",
+  ],
+];
+for (const [from, to] of [...lazy, ...unused]) {
   if (glue.split(from).length !== 2) fail(`${gluePath} does not contain this once:\n${from}`);
   glue = glue.replace(from, to);
 }
