@@ -268,13 +268,19 @@ impl Engine {
 fn event_parts(event: Event) -> (&'static str, JsValue) {
     let detail: JsValue = Object::new().into();
     let name = match event {
-        Event::Renewed { expires_at } | Event::IdleWarning { expires_at } => {
+        Event::Renewed { expires_at }
+        | Event::IdleWarning { expires_at }
+        | Event::SignedIn { expires_at } => {
             set(&detail, "expiresAt", &JsValue::from_f64(expires_at.as_millis() as f64));
-            if matches!(event, Event::Renewed { .. }) {
-                "renewed"
-            } else {
-                "idlewarning"
+            match event {
+                Event::Renewed { .. } => "renewed",
+                Event::SignedIn { .. } => "signedin",
+                _ => "idlewarning",
             }
+        }
+        Event::StateChange { state } => {
+            set(&detail, "state", &JsValue::from_str(state.as_str()));
+            "statechange"
         }
         Event::Active => "active",
         Event::Expired { reason } => {

@@ -105,6 +105,17 @@ impl ErrorCode {
 /// An event for the app's listeners.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
+    /// A session began in this tab: `setSession`, a successful `start()`, or joining another
+    /// tab's session. Its token's `Renewed` follows.
+    SignedIn {
+        /// When the session's first token expires.
+        expires_at: Instant,
+    },
+    /// `state` changed.
+    StateChange {
+        /// The new state.
+        state: Phase,
+    },
     /// A new access token was stored.
     Renewed {
         /// When it expires.
@@ -415,7 +426,7 @@ impl Session {
             self.last_activity = self.last_activity.max(at);
             self.active_since_renewal = true;
             if self.phase == Phase::Warning {
-                self.phase = Phase::Active;
+                self.set_phase(Phase::Active);
                 self.emit(Event::Active);
             }
         }
@@ -434,12 +445,12 @@ impl Session {
         self.cancel_renewal();
         self.unconfirmed_end = None;
         self.token = None; // a new sign-in inherits nothing, not even a refresh token
-        self.phase = Phase::Active;
+        self.set_phase(Phase::Active);
         self.signed_in_at = now;
         self.last_activity = now;
         self.active_since_renewal = false;
         self.backoff.reset();
-        self.store(token);
+        self.store(token, true);
         self.share_token();
         Ok(())
     }
@@ -539,7 +550,7 @@ impl Session {
                     if self.signed_in() {
                         return; // the app signed in meanwhile; its token wins
                     }
-                    self.phase = Phase::Active;
+                    self.set_phase(Phase::Active);
                     self.signed_in_at = now;
                     self.last_activity = now;
                     self.active_since_renewal = false;
@@ -547,7 +558,7 @@ impl Session {
                     self.unconfirmed_end = None;
                 }
                 self.backoff.reset();
-                self.store(token);
+                self.store(token, flight.purpose == Purpose::Resume);
                 self.share_token();
             }
         }
@@ -566,7 +577,7 @@ impl Session {
             // Signing out means everywhere, even from a tab that was not signed in.
             self.broadcast(TabMessage::Teardown { reason: TeardownReason::Logout });
         }
-        self.phase = Phase::SignedOut;
+        self.set_phase(Phase::SignedOut);
     }
 
     /// Another tab signed out or timed out: follow it, reason `remote`. A resume in flight
@@ -648,6 +659,9 @@ impl Session {
             && now < self.idle_deadline()
             && !self.past_max_session(now)
             && self.token.is_some();
+        // A session begins here unless this tab is in it already; a sign-in in the sending tab
+        // after this tab's own is a new session too.
+        let joins = !self.signed_in() || signed_in_at > self.signed_in_at;
         if own_is_current {
             // A sign-in after this tab's, or a later token of the same session.
             let begun_later = signed_in_at > self.signed_in_at;
@@ -661,7 +675,7 @@ impl Session {
             self.signed_in_at =
                 if begun_later { signed_in_at } else { self.signed_in_at.min(signed_in_at) };
         } else {
-            self.phase = Phase::Active;
+            self.set_phase(Phase::Active);
             self.signed_in_at = signed_in_at;
             self.token = None;
         }
@@ -675,7 +689,7 @@ impl Session {
         // The renewal that produced it used up the activity before it.
         self.active_since_renewal = false;
         self.backoff.reset();
-        self.store(token);
+        self.store(token, joins);
         self.check_deadlines(now);
     }
 
@@ -711,7 +725,7 @@ impl Session {
         if self.phase == Phase::Active
             && self.config.idle.warn_at(self.last_activity).is_some_and(|at| now >= at)
         {
-            self.phase = Phase::Warning;
+            self.set_phase(Phase::Warning);
             self.emit(Event::IdleWarning { expires_at: idle });
         }
         let due = self.renewal_due_at().is_some_and(|at| now >= at);
@@ -765,12 +779,16 @@ impl Session {
         self.emit(Event::Error { code });
     }
 
-    fn store(&mut self, mut token: Token) {
+    /// Keeps `token`; `begins`: it is the first of a session in this tab (`SignedIn`).
+    fn store(&mut self, mut token: Token, begins: bool) {
         // Rotation keeps the old refresh token when the server sends none (RFC 6749 6).
         if token.refresh_token.is_none() {
             token.refresh_token = self.token.take().and_then(|old| old.refresh_token);
         }
         let expires_at = token.expires_at;
+        if begins {
+            self.emit(Event::SignedIn { expires_at });
+        }
         self.token = Some(token);
         self.generation += 1;
         self.token_refused = false;
@@ -829,8 +847,11 @@ impl Session {
         let refresh_token = self.token.take().and_then(|token| token.refresh_token);
         self.token_refused = false;
         self.backoff.reset();
-        self.phase =
-            if reason == TeardownReason::Logout { Phase::SignedOut } else { Phase::Expired };
+        self.set_phase(if reason == TeardownReason::Logout {
+            Phase::SignedOut
+        } else {
+            Phase::Expired
+        });
         match ask_first {
             Some(now) => {
                 let due = now.plus_ms(CONFIRM_IDLE_MS);
@@ -857,6 +878,15 @@ impl Session {
 
     fn emit(&mut self, event: Event) {
         self.commands.push(Command::Emit(event));
+    }
+
+    /// The one place `state` changes: the app hears of every change, once, before the event
+    /// that goes with it.
+    fn set_phase(&mut self, phase: Phase) {
+        if self.phase != phase {
+            self.phase = phase;
+            self.emit(Event::StateChange { state: phase });
+        }
     }
 }
 
@@ -973,5 +1003,184 @@ mod tests {
         session.handle_logout(t0.plus_ms(10));
         session.handle_renewal(t0.plus_ms(20), id, RenewalOutcome::Token(token(300.0)));
         assert_eq!(session.phase(), Phase::SignedOut);
+    }
+
+    // ---- signedin and statechange ----
+
+    fn session_with(edit: impl FnOnce(&mut RawOptions)) -> Session {
+        let mut raw = RawOptions::default();
+        edit(&mut raw);
+        Session::new(Config::from_raw(&raw, "https://app.example").unwrap())
+    }
+
+    fn events(session: &mut Session) -> Vec<Event> {
+        std::iter::from_fn(|| session.poll_command())
+            .filter_map(|command| match command {
+                Command::Emit(event) => Some(event),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn state_changes(events: &[Event]) -> Vec<Phase> {
+        events
+            .iter()
+            .filter_map(|event| match event {
+                Event::StateChange { state } => Some(*state),
+                _ => None,
+            })
+            .collect()
+    }
+
+    const T0: Instant = Instant::from_millis(1_000_000);
+    const MINUTE: u64 = 60_000;
+
+    #[test]
+    fn set_session_signs_in_then_stores_the_token_and_a_new_one_signs_in_again() {
+        let mut session = session();
+        session.handle_sign_in(T0, token(300.0)).unwrap();
+        let expires_at = T0.plus_ms(300_000);
+        assert_eq!(
+            events(&mut session),
+            [
+                Event::StateChange { state: Phase::Active },
+                Event::SignedIn { expires_at },
+                Event::Renewed { expires_at },
+            ]
+        );
+        // The app's own login again (another user, say): a new session, the state unchanged.
+        session.handle_sign_in(T0.plus_ms(1_000), token(300.0)).unwrap();
+        let expires_at = T0.plus_ms(301_000);
+        assert_eq!(
+            events(&mut session),
+            [Event::SignedIn { expires_at }, Event::Renewed { expires_at }]
+        );
+        // A malformed response changes nothing and says nothing.
+        assert!(session.handle_sign_in(T0.plus_ms(2_000), token(-1.0)).is_err());
+        assert_eq!(events(&mut session), []);
+    }
+
+    #[test]
+    fn a_renewal_is_not_a_sign_in() {
+        let mut session = session();
+        session.handle_sign_in(T0, token(300.0)).unwrap();
+        events(&mut session);
+        session.handle_activity(T0.plus_ms(MINUTE));
+        session.handle_timeout(T0.plus_ms(4 * MINUTE));
+        let id = renew_id(&mut session);
+        session.handle_renewal(
+            T0.plus_ms(4 * MINUTE + 100),
+            id,
+            RenewalOutcome::Token(token(300.0)),
+        );
+        let expires_at = T0.plus_ms(4 * MINUTE + 100 + 300_000);
+        assert_eq!(events(&mut session), [Event::Renewed { expires_at }]);
+    }
+
+    #[test]
+    fn a_successful_start_signs_in_and_a_rejected_one_stays_signed_out_silently() {
+        let mut resumed = session();
+        assert!(resumed.handle_resume(T0));
+        let id = renew_id(&mut resumed);
+        resumed.handle_renewal(T0.plus_ms(50), id, RenewalOutcome::Token(token(300.0)));
+        let expires_at = T0.plus_ms(50 + 300_000);
+        assert_eq!(
+            events(&mut resumed),
+            [
+                Event::StateChange { state: Phase::Active },
+                Event::SignedIn { expires_at },
+                Event::Renewed { expires_at },
+            ]
+        );
+
+        let mut rejected = session();
+        assert!(rejected.handle_resume(T0));
+        let id = renew_id(&mut rejected);
+        rejected.handle_renewal(T0.plus_ms(50), id, RenewalOutcome::Rejected);
+        assert_eq!(rejected.phase(), Phase::SignedOut);
+        assert_eq!(events(&mut rejected), []);
+    }
+
+    fn tab_token(at: Instant, signed_in_at: Instant) -> TabMessage {
+        TabMessage::Token {
+            token: Token {
+                access_token: "other".into(),
+                received_at: at,
+                expires_at: at.plus_ms(300_000),
+                refresh_token: None,
+            },
+            signed_in_at,
+            last_activity: at,
+        }
+    }
+
+    #[test]
+    fn joining_another_tabs_session_signs_in_but_its_renewals_do_not() {
+        let mut session = session();
+        session.handle_tab_message(T0, tab_token(T0, T0));
+        let expires_at = T0.plus_ms(300_000);
+        assert_eq!(
+            events(&mut session),
+            [
+                Event::StateChange { state: Phase::Active },
+                Event::SignedIn { expires_at },
+                Event::Renewed { expires_at },
+            ]
+        );
+        // The same session's next token (renewed in the other tab): no new session here.
+        let later = T0.plus_ms(4 * MINUTE);
+        session.handle_tab_message(later, tab_token(later, T0));
+        assert_eq!(events(&mut session), [Event::Renewed { expires_at: later.plus_ms(300_000) }]);
+        // A sign-in in the other tab after this tab's: a new session.
+        let again = T0.plus_ms(5 * MINUTE);
+        session.handle_tab_message(again, tab_token(again, again));
+        let expires_at = again.plus_ms(300_000);
+        assert_eq!(
+            events(&mut session),
+            [Event::SignedIn { expires_at }, Event::Renewed { expires_at }]
+        );
+        // A tab that timed out and joins the session again: signed in once more.
+        session.handle_timeout(again.plus_ms(16 * MINUTE));
+        assert_eq!(session.phase(), Phase::Expired);
+        events(&mut session);
+        let back = again.plus_ms(17 * MINUTE);
+        session.handle_tab_message(back, tab_token(back, again.plus_ms(16 * MINUTE + 30_000)));
+        let expires_at = back.plus_ms(300_000);
+        assert_eq!(
+            events(&mut session),
+            [
+                Event::StateChange { state: Phase::Active },
+                Event::SignedIn { expires_at },
+                Event::Renewed { expires_at },
+            ]
+        );
+    }
+
+    #[test]
+    fn every_state_change_is_told_once_in_order() {
+        let mut session =
+            session_with(|raw| raw.cross_tab = crate::core::options::Raw::Given(false));
+        session.handle_sign_in(T0, token(3600.0)).unwrap();
+        session.handle_timeout(T0.plus_ms(14 * MINUTE)); // the warning
+        session.handle_timeout(T0.plus_ms(14 * MINUTE + 10)); // nothing changes
+        session.handle_activity(T0.plus_ms(14 * MINUTE + 20)); // active again
+        session.handle_timeout(T0.plus_ms(30 * MINUTE)); // idle teardown
+        session.handle_logout(T0.plus_ms(31 * MINUTE)); // expired -> signed out
+        session.handle_logout(T0.plus_ms(32 * MINUTE)); // nothing changes
+        let all = events(&mut session);
+        assert_eq!(
+            state_changes(&all),
+            [Phase::Active, Phase::Warning, Phase::Active, Phase::Expired, Phase::SignedOut]
+        );
+        // Each change comes before the event it goes with, so a listener of either sees `state`.
+        let position = |wanted: Event| all.iter().position(|event| *event == wanted).unwrap();
+        assert!(
+            position(Event::StateChange { state: Phase::Warning })
+                < position(Event::IdleWarning { expires_at: T0.plus_ms(15 * MINUTE) })
+        );
+        assert!(
+            position(Event::StateChange { state: Phase::Expired })
+                < position(Event::Expired { reason: TeardownReason::Idle })
+        );
     }
 }

@@ -1,0 +1,169 @@
+// What an app sees of a session beyond the token, in Chromium with the network stubbed (as in
+// client.spec.mjs): the `signedin` and `statechange` events. Tests go through the public API
+// only; time is Playwright's page clock.
+import { test, expect } from "@playwright/test";
+import { servePackage } from "./support/serve-package.mjs";
+
+const T0 = Date.parse("2030-01-07T09:00:00Z");
+const SECOND = 1_000;
+const MINUTE = 60_000;
+const EVENTS = ["signedin", "statechange", "renewed", "idlewarning", "active", "expired", "error"];
+
+// Runs in the page (and in every frame) before any of its scripts. `window.__stub`:
+//   calls   requests made through window.fetch other than the package's files: { path, auth, at }
+//   renew   the test's answer to a renew request, (call) => { status, body } | Error; default:
+//           a new token t1, t2, … for 300 s
+//   api     the test's answer to any other request; default 200 "ok"
+//   events  what listen(client) heard: { type, detail, at, state } (`state`: read in the listener)
+function installStub() {
+  const realFetch = window.fetch.bind(window);
+  let issued = 0;
+  const stub = (window.__stub = {
+    calls: [],
+    events: [],
+    renew: null,
+    api: null,
+    token(expiresIn = 300) {
+      issued += 1;
+      return { status: 200, body: JSON.stringify({ access_token: `t${issued}`, token_type: "Bearer", expires_in: expiresIn }) };
+    },
+    listen(client, types) {
+      for (const type of types) {
+        client.on(type, (detail) => stub.events.push({ type, detail, at: Date.now(), state: client.state }));
+      }
+    },
+  });
+  window.fetch = async (input, init) => {
+    const request = new Request(input, init);
+    const url = new URL(request.url);
+    if (url.pathname.startsWith("/pkg/")) return realFetch(request);
+    const call = { path: url.pathname, auth: request.headers.get("authorization"), at: Date.now() };
+    stub.calls.push(call);
+    const answer = url.pathname === "/auth/renew" ? (stub.renew?.(call) ?? stub.token()) : (stub.api?.(call) ?? { status: 200, body: "ok" });
+    if (answer instanceof Error) throw answer;
+    return new Response(answer.body ?? null, { status: answer.status, headers: answer.headers ?? { "content-type": "application/json" } });
+  };
+}
+
+/**
+ * Opens the test page with the stub and imports the package as `window.pkg`. The page clock,
+ * which the pages of a browser context share, is installed at T0 and paused (moved by `runFor`)
+ * unless `clock` is false: a second tab of the same context.
+ */
+async function openPage(page, { clock = true } = {}) {
+  if (clock) await page.clock.install({ time: T0 });
+  await page.addInitScript(installStub);
+  await servePackage(page);
+  await page.evaluate(async () => {
+    window.pkg = await import("/pkg/index.js");
+  });
+  if (clock) await page.clock.pauseAt(T0 + MINUTE);
+}
+
+/** `window.auth = await createAuthClient(options)`, its events recorded in `__stub.events`. */
+async function newClient(page, options = {}, types = EVENTS) {
+  await page.evaluate(
+    async ([options, types]) => {
+      window.auth = await pkg.createAuthClient(options);
+      __stub.listen(auth, types);
+    },
+    [options, types],
+  );
+}
+
+const signIn = (page, expiresIn = 300) =>
+  page.evaluate((expiresIn) => auth.setSession({ access_token: "t0", token_type: "Bearer", expires_in: expiresIn }), expiresIn);
+const now = (page) => page.evaluate(() => Date.now());
+/** The events heard since the last call, without their times. */
+const heard = (page) =>
+  page.evaluate(() => __stub.events.splice(0).map(({ type, detail, state }) => ({ type, detail, state })));
+
+test.describe("the session as an app sees it", () => {
+  test("signedin and statechange: setSession signs in, each state change is told once, before its event", async ({ page }) => {
+    await openPage(page);
+    await newClient(page, { crossTab: false });
+    const t = await now(page);
+    await signIn(page, 3600);
+    const expiresAt = t + 3600 * SECOND;
+    expect(await heard(page)).toEqual([
+      { type: "statechange", detail: { state: "active" }, state: "active" },
+      { type: "signedin", detail: { expiresAt }, state: "active" },
+      { type: "renewed", detail: { expiresAt }, state: "active" },
+    ]);
+
+    // Idle (an hour's token: no renewal on the way): warned at 14 min, a key press, torn down 15 min after it, then logout().
+    await page.clock.runFor(14 * MINUTE);
+    expect(await heard(page)).toEqual([
+      { type: "statechange", detail: { state: "warning" }, state: "warning" },
+      { type: "idlewarning", detail: { expiresAt: t + 15 * MINUTE }, state: "warning" },
+    ]);
+    await page.keyboard.press("Shift");
+    const pressed = await now(page);
+    expect(await heard(page)).toEqual([
+      { type: "statechange", detail: { state: "active" }, state: "active" },
+      { type: "active", detail: {}, state: "active" },
+    ]);
+    await page.clock.runFor(15 * MINUTE);
+    const told = await page.evaluate(() => __stub.events.splice(0).map(({ type, detail, at }) => [type, detail, at]));
+    expect(told.map(([type, detail, at]) => [type, detail, at - pressed])).toEqual([
+      ["statechange", { state: "warning" }, 14 * MINUTE],
+      ["idlewarning", { expiresAt: pressed + 15 * MINUTE }, 14 * MINUTE],
+      ["statechange", { state: "expired" }, 15 * MINUTE],
+      ["expired", { reason: "idle" }, 15 * MINUTE],
+    ]);
+    await page.evaluate(() => auth.logout());
+    await page.evaluate(() => auth.logout());
+    expect(await heard(page)).toEqual([{ type: "statechange", detail: { state: "signedOut" }, state: "signedOut" }]);
+
+    // A renewal is no sign-in: an active user's token is renewed with `renewed` only.
+    await signIn(page);
+    await heard(page);
+    await page.clock.runFor(MINUTE);
+    await page.mouse.move(10, 10);
+    await page.clock.runFor(3 * MINUTE + SECOND);
+    expect((await heard(page)).map((e) => e.type)).toEqual(["renewed"]);
+  });
+
+  test("signedin: a successful start() signs in; a refused one stays signed out without a word", async ({ page }) => {
+    await openPage(page);
+    await newClient(page, { crossTab: false });
+    const t = await now(page);
+    expect(await page.evaluate(() => auth.start())).toBe(true);
+    const expiresAt = t + 300 * SECOND;
+    expect(await heard(page)).toEqual([
+      { type: "statechange", detail: { state: "active" }, state: "active" },
+      { type: "signedin", detail: { expiresAt }, state: "active" },
+      { type: "renewed", detail: { expiresAt }, state: "active" },
+    ]);
+    await page.evaluate(() => auth.dispose());
+    await page.evaluate(() => (__stub.renew = () => ({ status: 401, body: "{}" })));
+    await newClient(page, { crossTab: false });
+    expect(await page.evaluate(() => auth.start())).toBe(false);
+    expect(await heard(page)).toEqual([]);
+  });
+
+  test("signedin: a tab joins the session another tab began, and hears its sign-out", async ({ page }) => {
+    await openPage(page);
+    const other = await page.context().newPage();
+    await openPage(other, { clock: false });
+    await newClient(page);
+    await newClient(other);
+    const t = await now(page);
+    await signIn(page);
+    const expiresAt = t + 300 * SECOND;
+    await expect.poll(() => other.evaluate(() => __stub.events.length)).toBe(3);
+    expect(await heard(other)).toEqual([
+      { type: "statechange", detail: { state: "active" }, state: "active" },
+      { type: "signedin", detail: { expiresAt }, state: "active" },
+      { type: "renewed", detail: { expiresAt }, state: "active" },
+    ]);
+    expect(await other.evaluate(() => __stub.calls)).toEqual([]);
+    await page.evaluate(() => auth.logout());
+    await expect.poll(() => other.evaluate(() => __stub.events.length)).toBe(2);
+    expect(await heard(other)).toEqual([
+      { type: "statechange", detail: { state: "expired" }, state: "expired" },
+      { type: "expired", detail: { reason: "remote" }, state: "expired" },
+    ]);
+  });
+});
+
