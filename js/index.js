@@ -126,9 +126,17 @@ export class AuthClient {
 
   /** "signedOut" | "active" | "warning" | "expired", with the deadlines checked first. */
   get state() {
-    if (this.#disposed) return "signedOut";
-    this.#input((engine, now) => engine.timeout(now));
-    return this.#engine.phase;
+    return this.#disposed ? "signedOut" : this.#query(0);
+  }
+
+  /** When the idle teardown happens without activity (ms since the epoch), null when signed out. */
+  get idleExpiresAt() {
+    return this.#disposed ? null : this.#query(1);
+  }
+
+  /** When the current access token expires (ms since the epoch), null without one. */
+  get tokenExpiresAt() {
+    return this.#disposed ? null : this.#query(2);
   }
 
   /** Removes every listener, the timer and any renewal in flight; drops the tokens. */
@@ -142,6 +150,11 @@ export class AuthClient {
     this.#events.clear();
     this.#engine.free();
     this.#settled?.resolve();
+  }
+
+  // What a getter reports (Engine.query), with the deadlines checked first.
+  #query(what) {
+    return this.#input((engine, now) => engine.query(now, what));
   }
 
   #live() {

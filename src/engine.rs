@@ -186,10 +186,17 @@ impl Engine {
         self.session.poll_timeout().map_or(-1.0, |at| at.as_millis() as f64)
     }
 
-    /// `state`.
-    #[wasm_bindgen(getter)]
-    pub fn phase(&self) -> JsValue {
-        JsValue::from_str(self.session.phase().as_str())
+    /// What the client's getters report at `now`, deadlines checked first: `state` (`what` 0),
+    /// or in ms since the epoch (`null` for none) `idleExpiresAt` (1) or `tokenExpiresAt` (2).
+    /// One export for the three: each export costs its own glue.
+    pub fn query(&mut self, now: f64, what: u8) -> JsValue {
+        self.session.handle_timeout(Instant::from_js_millis(now));
+        let at = match what {
+            0 => return JsValue::from_str(self.session.phase().as_str()),
+            1 => self.session.idle_expires_at(),
+            _ => self.session.token_expires_at(),
+        };
+        at.map_or(JsValue::NULL, |at| JsValue::from_f64(at.as_millis() as f64))
     }
 
     /// Whether a renewal is in flight (waiting callers are woken when it is not).
@@ -300,6 +307,11 @@ fn event_parts(event: Event) -> (&'static str, JsValue) {
 }
 
 impl Engine {
+    /// `state`, for Rust callers (the browser tests); JavaScript asks [`Engine::query`].
+    pub fn phase(&self) -> JsValue {
+        JsValue::from_str(self.session.phase().as_str())
+    }
+
     fn renewal(&mut self, now: f64, id: f64, outcome: RenewalOutcome) {
         self.session.handle_renewal(Instant::from_js_millis(now), RenewalId(id as u64), outcome);
     }

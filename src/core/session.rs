@@ -382,6 +382,11 @@ impl Session {
         self.last_activity
     }
 
+    /// When the session is torn down without activity (`idleExpiresAt`), if signed in.
+    pub fn idle_expires_at(&self) -> Option<Instant> {
+        self.signed_in().then(|| self.idle_deadline())
+    }
+
     /// When the current token expires, if there is one.
     pub fn token_expires_at(&self) -> Option<Instant> {
         self.token.as_ref().map(|token| token.expires_at)
@@ -1182,5 +1187,22 @@ mod tests {
             position(Event::StateChange { state: Phase::Expired })
                 < position(Event::Expired { reason: TeardownReason::Idle })
         );
+    }
+
+    #[test]
+    fn the_getters_deadlines_follow_activity_and_are_none_when_signed_out() {
+        let mut session =
+            session_with(|raw| raw.cross_tab = crate::core::options::Raw::Given(false));
+        assert_eq!(session.idle_expires_at(), None);
+        assert_eq!(session.token_expires_at(), None);
+        session.handle_sign_in(T0, token(300.0)).unwrap();
+        assert_eq!(session.idle_expires_at(), Some(T0.plus_ms(15 * MINUTE)));
+        assert_eq!(session.token_expires_at(), Some(T0.plus_ms(5 * MINUTE)));
+        session.handle_activity(T0.plus_ms(2 * MINUTE));
+        assert_eq!(session.idle_expires_at(), Some(T0.plus_ms(17 * MINUTE)));
+        session.handle_timeout(T0.plus_ms(17 * MINUTE));
+        assert_eq!(session.phase(), Phase::Expired);
+        assert_eq!(session.idle_expires_at(), None);
+        assert_eq!(session.token_expires_at(), None);
     }
 }

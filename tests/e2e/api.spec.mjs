@@ -1,5 +1,6 @@
 // What an app sees of a session beyond the token, in Chromium with the network stubbed (as in
-// client.spec.mjs): the `signedin` and `statechange` events. Tests go through the public API
+// client.spec.mjs): the `signedin` and `statechange` events, the `idleExpiresAt` and
+// `tokenExpiresAt` getters. Tests go through the public API
 // only; time is Playwright's page clock.
 import { test, expect } from "@playwright/test";
 import { servePackage } from "./support/serve-package.mjs";
@@ -165,5 +166,36 @@ test.describe("the session as an app sees it", () => {
       { type: "expired", detail: { reason: "remote" }, state: "expired" },
     ]);
   });
-});
 
+  test("idleExpiresAt and tokenExpiresAt: null until signed in, moved by real input, null after teardown", async ({ page }) => {
+    await openPage(page);
+    await newClient(page, { crossTab: false });
+    const getters = () => page.evaluate(() => [auth.state, auth.idleExpiresAt, auth.tokenExpiresAt]);
+    expect(await getters()).toEqual(["signedOut", null, null]);
+    const t = await now(page);
+    await signIn(page);
+    expect(await getters()).toEqual(["active", t + 15 * MINUTE, t + 300 * SECOND]);
+
+    // Trusted input moves the idle deadline (even input the client holds back until it needs
+    // it: the getter reads it first); a script's events do not.
+    await page.clock.runFor(2 * MINUTE);
+    await page.mouse.move(20, 20);
+    expect(await getters()).toEqual(["active", t + 17 * MINUTE, t + 300 * SECOND]);
+    await page.clock.runFor(MINUTE);
+    await page.evaluate(() => document.dispatchEvent(new KeyboardEvent("keydown", { key: "a", bubbles: true })));
+    expect(await getters()).toEqual(["active", t + 17 * MINUTE, t + 300 * SECOND]);
+
+    // The proactive renewal at 4 min (there was activity): the new token's expiry.
+    await page.clock.runFor(MINUTE);
+    await expect.poll(() => page.evaluate(() => __stub.calls.length)).toBe(1);
+    const renewedAt = (await page.evaluate(() => __stub.calls[0].at));
+    expect(renewedAt).toBe(t + 4 * MINUTE);
+    await expect.poll(getters).toEqual(["active", t + 17 * MINUTE, renewedAt + 300 * SECOND]);
+
+    // No more input: torn down at 17 min; the getters check the deadline themselves.
+    await page.clock.setSystemTime(t + 17 * MINUTE);
+    expect(await getters()).toEqual(["expired", null, null]);
+    await page.evaluate(() => auth.dispose());
+    expect(await getters()).toEqual(["signedOut", null, null]);
+  });
+});
