@@ -1,9 +1,9 @@
 // What an app sees of a session beyond the token, in Chromium with the network stubbed (as in
 // client.spec.mjs): the `signedin` and `statechange` events, the `idleExpiresAt` and
-// `tokenExpiresAt` getters. Tests go through the public API
+// `tokenExpiresAt` getters, and real input in the page's frames. Tests go through the public API
 // only; time is Playwright's page clock.
 import { test, expect } from "@playwright/test";
-import { servePackage } from "./support/serve-package.mjs";
+import { ORIGIN, servePackage } from "./support/serve-package.mjs";
 
 const T0 = Date.parse("2030-01-07T09:00:00Z");
 const SECOND = 1_000;
@@ -197,5 +197,97 @@ test.describe("the session as an app sees it", () => {
     expect(await getters()).toEqual(["expired", null, null]);
     await page.evaluate(() => auth.dispose());
     expect(await getters()).toEqual(["signedOut", null, null]);
+  });
+
+  test("activity in frames: input in same-origin frames counts, there before the client, added or reloaded later, nested; a cross-origin frame's is relayed with touch()", async ({
+    page,
+  }) => {
+    const WIDGET = "http://widget.authpulse.test";
+    await openPage(page);
+    const html = (body) => ({ contentType: "text/html", body: `<!doctype html><body style="margin:0">${body}` });
+    const box = "width:300px;height:120px;border:0;display:block";
+    await page.route(`${ORIGIN}/editor.html*`, (route) => route.fulfill(html(`<textarea style="${box}"></textarea>`)));
+    await page.route(`${ORIGIN}/outer.html`, (route) => route.fulfill(html(`<iframe id="inner" src="/editor.html" style="${box}"></iframe>`)));
+    // An embedded widget on another origin: the host page cannot listen to it, so it tells the
+    // host of its user's input, and the host calls touch() (the README's recipe).
+    await page.route(`${WIDGET}/widget.html`, (route) =>
+      route.fulfill(
+        html(`<textarea style="${box}"></textarea><script>
+          for (const type of ["keydown", "pointerdown"]) {
+            addEventListener(type, (event) => event.isTrusted && parent.postMessage("activity", "${ORIGIN}"), true);
+          }
+        </script>`),
+      ),
+    );
+    const addFrame = (id, src) =>
+      page.evaluate(
+        ([id, src, box]) =>
+          new Promise((resolve) => {
+            const frame = Object.assign(document.createElement("iframe"), { id, src });
+            frame.style.cssText = box;
+            frame.addEventListener("load", resolve, { once: true });
+            document.body.append(frame);
+          }),
+        [id, src, box],
+      );
+    await addFrame("editor", "/editor.html");
+    await newClient(page, { crossTab: false }, ["expired"]);
+    const t = await now(page);
+    await signIn(page, 3600);
+    const getters = () => page.evaluate(() => [auth.state, auth.idleExpiresAt]);
+
+    /** 16 minutes of `input` every 30 s; then the session is active, idle 15 min from the last. */
+    const typeFor16Minutes = async (input) => {
+      let last;
+      for (let step = 1; step <= 32; step++) {
+        await page.clock.runFor(30 * SECOND);
+        await input(step);
+        last = await now(page);
+      }
+      expect(await getters()).toEqual(["active", last + 15 * MINUTE]);
+    };
+
+    // A frame there before the client was created, reloaded half-way (a new document).
+    const editor = page.frameLocator("#editor").locator("textarea");
+    await editor.click();
+    expect(await getters()).toEqual(["active", t + 15 * MINUTE]);
+    await typeFor16Minutes(async (step) => {
+      if (step === 16) {
+        await page.evaluate(
+          () => new Promise((resolve) => {
+            const frame = document.getElementById("editor");
+            frame.addEventListener("load", resolve, { once: true });
+            frame.src = "/editor.html?again";
+          }),
+        );
+        await editor.click();
+      } else {
+        await page.keyboard.press("KeyA");
+      }
+    });
+    expect(await now(page)).toBeGreaterThan(t + 15 * MINUTE);
+
+    // A frame added after the client, with a frame inside it: the pointer moves over the inner one.
+    await addFrame("outer", "/outer.html");
+    const inner = await page.frameLocator("#outer").frameLocator("#inner").locator("textarea").boundingBox();
+    await typeFor16Minutes((step) => page.mouse.move(inner.x + 10 + (step % 2) * 50, inner.y + 10 + (step % 3) * 20));
+
+    // A cross-origin frame: its input reaches the client only through the host's touch().
+    await page.evaluate(
+      ([widget]) => addEventListener("message", (event) => event.origin === widget && event.data === "activity" && auth.touch()),
+      [WIDGET],
+    );
+    await addFrame("widget", `${WIDGET}/widget.html`);
+    const widget = page.frameLocator("#widget").locator("textarea");
+    await widget.click();
+    await typeFor16Minutes(() => page.keyboard.press("KeyB"));
+    expect(await page.evaluate(() => __stub.events)).toEqual([]);
+
+    // Input nowhere: signed out 15 minutes after the last.
+    const last = await now(page);
+    await page.clock.runFor(15 * MINUTE);
+    expect(await page.evaluate(() => __stub.events.map((e) => [e.type, e.detail, e.at]))).toEqual([
+      ["expired", { reason: "idle" }, last + 15 * MINUTE],
+    ]);
   });
 });
