@@ -12,7 +12,10 @@ node scripts/minify-imports.mjs
 node scripts/package.mjs
 # One JavaScript module for the browser: index.js with the wasm-bindgen glue bundled in (one
 # request less, and the glue's exports that index.js does not use, such as initSync, left out).
-esbuild pkg/index.js --bundle --minify --format=esm --target=es2022 --log-level=warning --outfile=pkg/index.js --allow-overwrite
-# What index.js bundled: the glue and the adapters (js/*.js other than index.js).
+# log.js, the words of the logger's lines, stays a file of its own: the client imports it with
+# its first line, so only apps that set a logger download it.
+esbuild pkg/index.js --bundle --minify --format=esm --target=es2022 --log-level=warning --external:./log.js --outfile=pkg/index.js --allow-overwrite
+esbuild pkg/log.js --minify --format=esm --target=es2022 --log-level=warning --outfile=pkg/log.js --allow-overwrite
+# What index.js bundled: the glue and the adapters (js/*.js other than index.js and log.js).
 rm pkg/authpulse.js
-for f in js/*.js; do [ "$f" = js/index.js ] || rm "pkg/${f#js/}"; done
+for f in js/*.js; do case "$f" in js/index.js | js/log.js) ;; *) rm "pkg/${f#js/}" ;; esac; done

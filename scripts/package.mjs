@@ -13,6 +13,7 @@ pkg.module = "index.js";
 pkg.types = "index.d.ts";
 pkg.exports = { ".": { types: "./index.d.ts", default: "./index.js" } };
 // authpulse.js, wasm-bindgen's glue, is bundled into index.js by scripts/build.sh.
-pkg.files = [...new Set([...(pkg.files ?? []), "index.js", "index.d.ts"])].filter((f) => f !== "authpulse.js");
+// log.js: the words of the logger's lines, imported by index.js when an app sets a logger.
+pkg.files = [...new Set([...(pkg.files ?? []), "index.js", "log.js", "index.d.ts"])].filter((f) => f !== "authpulse.js");
 pkg.sideEffects = false;
 writeFileSync("pkg/package.json", JSON.stringify(pkg, null, 2) + "\n");

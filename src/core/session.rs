@@ -7,6 +7,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use super::log::{Line, Log};
 use super::options::Config;
 use super::renewal::{Backoff, RENEW_TIMEOUT_MS};
 use super::retry::{ResponseInfo, RetryDecision};
@@ -56,6 +57,7 @@ pub enum TeardownReason {
 
 impl TeardownReason {
     /// The `reason` of the `expired` event.
+    #[inline(never)] // one copy for the event and the logger
     pub const fn as_str(self) -> &'static str {
         match self {
             TeardownReason::Idle => "idle",
@@ -168,6 +170,8 @@ pub enum Command {
     /// Tell the app's other tabs (only with `crossTab`); they hand it to
     /// [`Session::handle_tab_message`].
     Broadcast(TabMessage),
+    /// Write a decision to the app's `logger` (queued only when there is one).
+    Log(Log),
 }
 
 /// How a renewal request ended.
@@ -258,6 +262,8 @@ pub struct Session {
     /// An idle teardown's end of the server session, held until this time for another tab to
     /// show that the session is in use (see `CONFIRM_IDLE_MS`).
     unconfirmed_end: Option<UnconfirmedEnd>,
+    /// The token generation whose skipped renewal was logged: logged once per token.
+    skip_logged: u64,
     /// Oldest first; a few at a time, so taking from the front of a `Vec` costs nothing.
     commands: Vec<Command>,
 }
@@ -287,6 +293,7 @@ impl Session {
             shared_activity: Instant::default(),
             shared_at: None,
             unconfirmed_end: None,
+            skip_logged: 0,
             commands: Vec::new(),
         }
     }
@@ -518,8 +525,19 @@ impl Session {
         let info =
             ResponseInfo { carried_token: info.carried_token && generation.is_some(), ..*info };
         let decision = RetryDecision::for_response(&info);
-        if decision != RetryDecision::Return && generation == Some(self.generation) {
+        let current = generation == Some(self.generation);
+        if decision != RetryDecision::Return && current {
             self.token_refused = true;
+        }
+        if self.config.log && info.status == RetryDecision::UNAUTHORIZED && info.carried_token {
+            let line = match decision {
+                RetryDecision::Retry if current => Line::RetryAfterRenewal,
+                RetryDecision::Retry => Line::RetryWithNewerToken,
+                RetryDecision::ReturnAndDropToken => Line::NotRetriedStream,
+                RetryDecision::Return if info.retried => Line::NotRetriedSecond,
+                RetryDecision::Return => Line::NotRetriedChallenge,
+            };
+            self.log(line, self.now, "");
         }
         decision
     }
@@ -732,10 +750,21 @@ impl Session {
         {
             self.set_phase(Phase::Warning);
             self.emit(Event::IdleWarning { expires_at: idle });
+            self.log(Line::IdleWarning, idle, "");
         }
         let due = self.renewal_due_at().is_some_and(|at| now >= at);
-        if self.in_flight.is_none() && due && self.renewal_wanted() {
-            self.start_renewal(now, Purpose::Renew);
+        if self.in_flight.is_none() && due {
+            if self.renewal_wanted() {
+                self.start_renewal(now, Purpose::Renew);
+            } else if self.config.log && !self.token_refused {
+                // Said once per token. (A refused token is replaced on demand, for the request
+                // it failed: that renewal is not skipped.)
+                if self.skip_logged != self.generation {
+                    self.skip_logged = self.generation;
+                    let at = self.last_activity;
+                    self.log(Line::RenewalSkipped, at, "");
+                }
+            }
         }
     }
 
@@ -778,8 +807,9 @@ impl Session {
     fn renewal_failed(&mut self, now: Instant, flight: InFlight, code: ErrorCode) {
         // A failed resume leaves the client signed out: `start()` resolves false, no back-off.
         if flight.purpose == Purpose::Renew {
-            self.backoff.record_failure(now);
+            let retry_at = now.plus_ms(self.backoff.record_failure(now));
             self.active_since_renewal |= flight.was_active;
+            self.log(Line::RenewalFailed, retry_at, code.code());
         }
         self.emit(Event::Error { code });
     }
@@ -798,6 +828,11 @@ impl Session {
         self.generation += 1;
         self.token_refused = false;
         self.emit(Event::Renewed { expires_at });
+        if self.config.log {
+            // Failures were forgotten, and the new token is not refused: the schedule's time.
+            let renew_at = self.renewal_due_at().unwrap_or_default();
+            self.log(Line::RenewalScheduled, renew_at, "");
+        }
     }
 
     /// Tells the other tabs of the token just stored here.
@@ -857,6 +892,7 @@ impl Session {
         } else {
             Phase::Expired
         });
+        self.log(Line::SignedOut, self.last_activity, reason.as_str());
         match ask_first {
             Some(now) => {
                 let due = now.plus_ms(CONFIRM_IDLE_MS);
@@ -883,6 +919,13 @@ impl Session {
 
     fn emit(&mut self, event: Event) {
         self.commands.push(Command::Emit(event));
+    }
+
+    /// A decision for the app's `logger`, if it has one (see [`Line`] for `at` and `word`).
+    fn log(&mut self, line: Line, at: Instant, word: &'static str) {
+        if self.config.log {
+            self.commands.push(Command::Log(Log { line, at, word }));
+        }
     }
 
     /// The one place `state` changes: the app hears of every change, once, before the event
@@ -1016,6 +1059,23 @@ mod tests {
         let mut raw = RawOptions::default();
         edit(&mut raw);
         Session::new(Config::from_raw(&raw, "https://app.example").unwrap())
+    }
+
+    fn logged() -> Session {
+        session_with(|raw| raw.logger = crate::core::options::Raw::Given(true))
+    }
+
+    fn logs(session: &mut Session) -> Vec<Log> {
+        std::iter::from_fn(|| session.poll_command())
+            .filter_map(|command| match command {
+                Command::Log(log) => Some(log),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn lines(session: &mut Session) -> Vec<Line> {
+        logs(session).into_iter().map(|log| log.line).collect()
     }
 
     fn events(session: &mut Session) -> Vec<Event> {
@@ -1204,5 +1264,124 @@ mod tests {
         assert_eq!(session.phase(), Phase::Expired);
         assert_eq!(session.idle_expires_at(), None);
         assert_eq!(session.token_expires_at(), None);
+    }
+
+    #[test]
+    fn without_a_logger_nothing_is_logged() {
+        let mut session = session();
+        session.handle_sign_in(T0, token(300.0)).unwrap();
+        session.handle_timeout(T0.plus_ms(20 * MINUTE));
+        assert_eq!(logs(&mut session), []);
+    }
+
+    #[test]
+    fn the_logger_hears_the_schedule_the_skip_once_the_warning_and_the_teardown() {
+        let mut session = logged();
+        session.handle_sign_in(T0, token(300.0)).unwrap();
+        let scheduled = Log { line: Line::RenewalScheduled, at: T0.plus_ms(4 * MINUTE), word: "" };
+        assert_eq!(logs(&mut session), [scheduled]);
+        // No activity: the renewal is skipped, said once however often the deadlines are checked.
+        session.handle_timeout(T0.plus_ms(4 * MINUTE));
+        session.handle_timeout(T0.plus_ms(4 * MINUTE + 1_000));
+        let skipped = Log { line: Line::RenewalSkipped, at: T0, word: "" };
+        assert_eq!(logs(&mut session), [skipped]);
+        session.handle_timeout(T0.plus_ms(14 * MINUTE));
+        let warning = Log { line: Line::IdleWarning, at: T0.plus_ms(15 * MINUTE), word: "" };
+        assert_eq!(logs(&mut session), [warning]);
+        session.handle_timeout(T0.plus_ms(15 * MINUTE));
+        let signed_out = Log { line: Line::SignedOut, at: T0, word: "idle" };
+        assert_eq!(logs(&mut session), [signed_out]);
+    }
+
+    #[test]
+    fn the_logger_hears_why_a_session_ended() {
+        for (reason, word) in
+            [(TeardownReason::Logout, "logout"), (TeardownReason::Remote, "remote")]
+        {
+            let mut session = logged();
+            session.handle_sign_in(T0, token(300.0)).unwrap();
+            session.handle_activity(T0.plus_ms(MINUTE));
+            logs(&mut session);
+            match reason {
+                TeardownReason::Logout => session.handle_logout(T0.plus_ms(2 * MINUTE)),
+                _ => session.handle_remote_teardown(T0.plus_ms(2 * MINUTE)),
+            }
+            let last_activity = T0.plus_ms(MINUTE);
+            assert_eq!(
+                logs(&mut session),
+                [Log { line: Line::SignedOut, at: last_activity, word }]
+            );
+        }
+        let mut session = logged();
+        session.handle_sign_in(T0, token(300.0)).unwrap();
+        session.handle_activity(T0.plus_ms(MINUTE));
+        session.handle_timeout(T0.plus_ms(4 * MINUTE));
+        let id = renew_id(&mut session);
+        session.handle_renewal(T0.plus_ms(4 * MINUTE + 10), id, RenewalOutcome::Rejected);
+        assert_eq!(lines(&mut session), [Line::SignedOut]);
+        assert_eq!(session.phase(), Phase::Expired);
+    }
+
+    #[test]
+    fn the_logger_hears_a_failed_renewal_and_when_the_next_attempt_is() {
+        let mut session = logged();
+        session.handle_sign_in(T0, token(300.0)).unwrap();
+        session.handle_activity(T0.plus_ms(MINUTE));
+        session.handle_timeout(T0.plus_ms(4 * MINUTE));
+        let id = renew_id(&mut session);
+        let failed_at = T0.plus_ms(4 * MINUTE + 10);
+        session.handle_renewal(failed_at, id, RenewalOutcome::Status(503));
+        assert_eq!(
+            logs(&mut session),
+            [Log { line: Line::RenewalFailed, at: failed_at.plus_ms(1_000), word: "renew_failed" }]
+        );
+        session.handle_timeout(failed_at.plus_ms(1_000));
+        let id = renew_id(&mut session);
+        session.handle_renewal(failed_at.plus_ms(1_010), id, RenewalOutcome::Network);
+        let second = logs(&mut session);
+        assert_eq!(second.len(), 1);
+        assert_eq!(
+            (second[0].at, second[0].word),
+            (failed_at.plus_ms(3_010), "renew_network_error")
+        );
+    }
+
+    #[test]
+    fn the_logger_hears_what_is_done_about_each_401() {
+        let unauthorized = |challenge, retried, replayable| ResponseInfo {
+            status: 401,
+            www_authenticate: challenge,
+            carried_token: true,
+            retried,
+            replayable,
+        };
+        let invalid = Some(r#"Bearer error="invalid_token""#);
+        let scope = Some(r#"Bearer error="insufficient_scope""#);
+        let cases = [
+            (unauthorized(invalid, false, true), Some(1), Line::RetryAfterRenewal),
+            (unauthorized(None, false, true), Some(0), Line::RetryWithNewerToken),
+            (unauthorized(scope, false, true), Some(1), Line::NotRetriedChallenge),
+            (unauthorized(invalid, true, false), Some(1), Line::NotRetriedSecond),
+            (unauthorized(invalid, false, false), Some(1), Line::NotRetriedStream),
+        ];
+        for (info, generation, line) in cases {
+            let mut session = logged();
+            session.handle_sign_in(T0, token(300.0)).unwrap();
+            logs(&mut session);
+            session.handle_response(&info, generation);
+            // The retry asks for a token: renewed on demand, whether or not the user is active.
+            let _ = session.access_token(T0.plus_ms(10));
+            assert_eq!(lines(&mut session), [line], "{info:?}");
+        }
+        // A 403, or a 401 to a request sent without the token, is no decision to explain.
+        let mut session = logged();
+        session.handle_sign_in(T0, token(300.0)).unwrap();
+        logs(&mut session);
+        session.handle_response(
+            &ResponseInfo { status: 403, ..unauthorized(None, false, true) },
+            Some(1),
+        );
+        session.handle_response(&unauthorized(None, false, true), None);
+        assert_eq!(logs(&mut session), []);
     }
 }

@@ -1,6 +1,6 @@
 // What an app sees of a session beyond the token, in Chromium with the network stubbed (as in
 // client.spec.mjs): the `signedin` and `statechange` events, the `idleExpiresAt` and
-// `tokenExpiresAt` getters, and real input in the page's frames. Tests go through the public API
+// `tokenExpiresAt` getters, the `logger`, and real input in the page's frames. Tests go through the public API
 // only; time is Playwright's page clock.
 import { test, expect } from "@playwright/test";
 import { ORIGIN, servePackage } from "./support/serve-package.mjs";
@@ -14,7 +14,8 @@ const EVENTS = ["signedin", "statechange", "renewed", "idlewarning", "active", "
 //   calls   requests made through window.fetch other than the package's files: { path, auth, at }
 //   renew   the test's answer to a renew request, (call) => { status, body } | Error; default:
 //           a new token t1, t2, … for 300 s
-//   api     the test's answer to any other request; default 200 "ok"
+//   api     the test's answer to any other request (or a promise of it); default 200 "ok"
+//   lines   what `logger` (an AuthLogger) was told: [level, message, at]
 //   events  what listen(client) heard: { type, detail, at, state } (`state`: read in the listener)
 function installStub() {
   const realFetch = window.fetch.bind(window);
@@ -22,12 +23,14 @@ function installStub() {
   const stub = (window.__stub = {
     calls: [],
     events: [],
+    lines: [],
     renew: null,
     api: null,
     token(expiresIn = 300) {
       issued += 1;
       return { status: 200, body: JSON.stringify({ access_token: `t${issued}`, token_type: "Bearer", expires_in: expiresIn }) };
     },
+    logger: Object.fromEntries(["debug", "info", "warn"].map((level) => [level, (line) => stub.lines.push([level, line, Date.now()])])),
     listen(client, types) {
       for (const type of types) {
         client.on(type, (detail) => stub.events.push({ type, detail, at: Date.now(), state: client.state }));
@@ -40,7 +43,7 @@ function installStub() {
     if (url.pathname.startsWith("/pkg/")) return realFetch(request);
     const call = { path: url.pathname, auth: request.headers.get("authorization"), at: Date.now() };
     stub.calls.push(call);
-    const answer = url.pathname === "/auth/renew" ? (stub.renew?.(call) ?? stub.token()) : (stub.api?.(call) ?? { status: 200, body: "ok" });
+    const answer = url.pathname === "/auth/renew" ? (stub.renew?.(call) ?? stub.token()) : ((await stub.api?.(call)) ?? { status: 200, body: "ok" });
     if (answer instanceof Error) throw answer;
     return new Response(answer.body ?? null, { status: answer.status, headers: answer.headers ?? { "content-type": "application/json" } });
   };
@@ -197,6 +200,130 @@ test.describe("the session as an app sees it", () => {
     expect(await getters()).toEqual(["expired", null, null]);
     await page.evaluate(() => auth.dispose());
     expect(await getters()).toEqual(["signedOut", null, null]);
+  });
+
+  test("logger: one line per decision, at its level; nothing (not even its words' file) without one", async ({ page }) => {
+    const loaded = [];
+    page.on("request", (request) => request.url().endsWith("/pkg/log.js") && loaded.push(request.url()));
+    await openPage(page);
+    // Without a logger: a whole session, not a word, and log.js is never requested.
+    await newClient(page, { crossTab: false }, []);
+    await signIn(page);
+    await page.clock.runFor(16 * MINUTE);
+    expect(await page.evaluate(() => auth.state)).toBe("expired");
+    await page.evaluate(() => auth.dispose());
+    expect(loaded).toEqual([]);
+
+    await page.evaluate(() => (window.auth = new pkg.AuthClient({ crossTab: false, logger: __stub.logger })));
+    const iso = (ms) => new Date(ms).toISOString();
+    const lines = async (count) => {
+      await expect.poll(() => page.evaluate(() => __stub.lines.length)).toBe(count);
+      return page.evaluate(() => __stub.lines.splice(0).map(([level, line]) => [level, line]));
+    };
+    const t = await now(page);
+    await signIn(page);
+    expect(await lines(1)).toEqual([["debug", `authpulse: renewal at ${iso(t + 4 * MINUTE)} if the user is active by then`]]);
+    expect(loaded).toHaveLength(1);
+    // No input: the renewal is skipped (said once), the user warned, then signed out.
+    await page.clock.runFor(16 * MINUTE);
+    expect(await lines(3)).toEqual([
+      ["info", `authpulse: renewal skipped: no activity since ${iso(t)}`],
+      ["info", `authpulse: idle warning: signed out at ${iso(t + 15 * MINUTE)} without activity`],
+      ["info", `authpulse: signed out (idle), last activity ${iso(t)}`],
+    ]);
+
+    // A renew endpoint failing: the back-off's next attempt.
+    await signIn(page);
+    await lines(1);
+    await page.evaluate(() => (__stub.renew = () => ({ status: 503, body: "{}" })));
+    await page.mouse.move(30, 30);
+    await page.clock.runFor(4 * MINUTE);
+    const failed = await page.evaluate(() => __stub.calls.at(-1).at);
+    expect(await lines(1)).toEqual([["warn", `authpulse: renewal failed (renew_failed), next attempt at ${iso(failed + SECOND)}`]]);
+    await page.evaluate(() => (__stub.renew = null));
+    await page.clock.runFor(SECOND);
+    expect((await lines(1))[0][0]).toBe("debug"); // renewed: the next renewal scheduled
+
+    // 401s: what is retried and what is not, and why.
+    const renewals = () => page.evaluate(() => __stub.calls.filter((c) => c.path === "/auth/renew").length);
+    const renewalsBefore = await renewals();
+    const statuses = await page.evaluate(async () => {
+      let gate;
+      const slow = new Promise((resolve) => (gate = resolve));
+      const refused = (challenge) => ({ status: 401, headers: { "www-authenticate": challenge }, body: "no" });
+      const seen = new Set();
+      __stub.api = async (call) => {
+        if (call.path === "/api/slow" && !seen.has(call.path)) {
+          seen.add(call.path);
+          await slow;
+          return refused('Bearer error="invalid_token"');
+        }
+        if (call.path === "/api/scope") return refused('Bearer error="insufficient_scope"');
+        if (call.path === "/api/always" || (call.path === "/api/once" && !seen.has(call.path))) {
+          seen.add(call.path);
+          return refused('Bearer error="invalid_token"');
+        }
+        return { status: 200, body: "ok" };
+      };
+      const statuses = [];
+      // Sent with the current token; refused only once the token was renewed meanwhile.
+      const late = auth.fetch("/api/slow").then((r) => r.status);
+      statuses.push((await auth.fetch("/api/once")).status); // refused: renewed, retried
+      gate();
+      statuses.push(await late); // retried with the newer token, no renewal
+      statuses.push((await auth.fetch("/api/scope")).status);
+      statuses.push((await auth.fetch("/api/always")).status);
+      const stream = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode("x")), c.close()) });
+      statuses.push((await auth.fetch("/api/always", { method: "POST", body: stream, duplex: "half" })).status);
+      return statuses;
+    });
+    expect(statuses).toEqual([200, 200, 401, 401, 401]);
+    const renewAt = `authpulse: renewal at ${iso((await now(page)) + 4 * MINUTE)} if the user is active by then`;
+    expect(await lines(8)).toEqual([
+      ["info", "authpulse: 401: renewing, then retrying once"],
+      ["debug", renewAt],
+      ["info", "authpulse: 401: retrying with the newer token"],
+      ["info", "authpulse: 401 not retried: the challenge is not invalid_token"],
+      ["info", "authpulse: 401: renewing, then retrying once"],
+      ["debug", renewAt],
+      ["info", "authpulse: 401 not retried: second 401"],
+      ["warn", "authpulse: 401 not retried: a stream body cannot be sent again"],
+    ]);
+    expect(await renewals(), "one renewal for /api/once, one for /api/always; none for the late 401").toBe(renewalsBefore + 2);
+
+    await page.evaluate(() => auth.logout());
+    expect((await lines(1))[0][1]).toMatch(/^authpulse: signed out \(logout\), last activity /);
+  });
+
+  test("logger: an object, or an invalid_option TypeError naming it; a throwing logger stops nothing", async ({ page }) => {
+    await openPage(page);
+    await page.evaluate(() => pkg.init());
+    const refused = await page.evaluate(() =>
+      [console.log, "console", 1, true].map((logger) => {
+        try {
+          new pkg.AuthClient({ logger });
+          return "accepted";
+        } catch (error) {
+          return [error.name, error.code, error.option, error.message];
+        }
+      }),
+    );
+    const message = 'authpulse: option "logger" must be an object with debug, info and warn methods';
+    expect(refused).toEqual(Array(4).fill(["TypeError", "invalid_option", "logger", message]));
+    const errors = [];
+    page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
+    const kept = await page.evaluate(async () => {
+      const auth = new pkg.AuthClient({ crossTab: false, logger: { debug() { throw new Error("no"); } } });
+      auth.setSession({ access_token: "t0", expires_in: 300 });
+      await import("/pkg/log.js"); // the client's import of it has resolved too
+      await new Promise((resolve) => queueMicrotask(resolve));
+      const result = [auth.state, (await auth.fetch("/api/x")).status];
+      auth.dispose();
+      return result;
+    });
+    expect(kept).toEqual(["active", 200]);
+    await expect.poll(() => errors.length).toBe(1);
+    expect(errors[0]).toContain("authpulse: the logger threw");
   });
 
   test("activity in frames: input in same-origin frames counts, there before the client, added or reloaded later, nested; a cross-origin frame's is relayed with touch()", async ({
