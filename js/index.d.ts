@@ -2,6 +2,16 @@
 import init from "./authpulse.js";
 export { init };
 
+/**
+ * One line per decision of the client (why it renewed, why it signed the user out); `console`
+ * will do. The lines' words are loaded with the first one (`log.js`, next to `index.js`).
+ */
+export interface AuthLogger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+}
+
 /** Options of `new AuthClient(options)` and `createAuthClient(options)`. */
 export interface AuthClientOptions {
   /** Session strategy (default): POSTed with the auth-session cookie. Default "/auth/renew". */
@@ -26,6 +36,8 @@ export interface AuthClientOptions {
   crossTab?: boolean;
   /** POSTed (keepalive) on teardown to end the server session. */
   logoutUrl?: string | null;
+  /** Told of each decision, one line each (`console` will do). Default: silent. */
+  logger?: AuthLogger | null;
 }
 
 /** An OAuth 2.0 token response (RFC 6749 section 5.1), as `setSession` takes it. */
@@ -46,8 +58,12 @@ export type ExpiredReason = "idle" | "session" | "maxSession" | "logout" | "remo
 /** The `code` of an `error` event. */
 export type AuthErrorCode = "renew_network_error" | "renew_failed" | "renew_timeout" | "bad_token_response";
 
-/** Every event and the type of its `detail`. */
+/** Every event and the type of its `detail`. Times are ms since the epoch. */
 export interface AuthEventMap {
+  /** A session began in this tab: `setSession`, a successful `start()`, or another tab's session joined. */
+  signedin: { expiresAt: number };
+  /** `state` changed. */
+  statechange: { state: AuthState };
   /** A new access token was stored. */
   renewed: { expiresAt: number };
   /** `warnBeforeIdleMs` before an idle teardown. */
@@ -87,6 +103,10 @@ export class AuthClient {
   on<K extends keyof AuthEventMap>(event: K, listener: (detail: AuthEventMap[K]) => void): () => void;
   /** Deadlines checked first. */
   readonly state: AuthState;
+  /** When the idle teardown is due (ms since the epoch), or `null` when not signed in. */
+  readonly idleExpiresAt: number | null;
+  /** When the current access token expires (ms since the epoch), or `null` when there is none. */
+  readonly tokenExpiresAt: number | null;
   /** Removes every listener, timer and request of this client and forgets its tokens. */
   dispose(): void;
 }
