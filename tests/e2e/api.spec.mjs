@@ -326,7 +326,7 @@ test.describe("the session as an app sees it", () => {
     expect(errors[0]).toContain("authpulse: the logger threw");
   });
 
-  test("activity in frames: input in same-origin frames counts, there before the client, added or reloaded later, nested; a cross-origin frame's is relayed with touch()", async ({
+  test("activity in frames: input in same-origin frames counts, there before the client, added or reloaded later, nested, written by script; a cross-origin frame's is relayed with touch()", async ({
     page,
   }) => {
     const WIDGET = "http://widget.authpulse.test";
@@ -364,14 +364,15 @@ test.describe("the session as an app sees it", () => {
     const getters = () => page.evaluate(() => [auth.state, auth.idleExpiresAt]);
 
     /** 16 minutes of `input` every 30 s; then the session is active, idle 15 min from the last. */
-    const typeFor16Minutes = async (input) => {
+    const typeFor16Minutes = async (input, where) => {
       let last;
       for (let step = 1; step <= 32; step++) {
         await page.clock.runFor(30 * SECOND);
         await input(step);
         last = await now(page);
       }
-      expect(await getters()).toEqual(["active", last + 15 * MINUTE]);
+      // (A frame's message to the page, the cross-origin relay, arrives a task later.)
+      await expect.poll(getters, { message: where }).toEqual(["active", last + 15 * MINUTE]);
     };
 
     // A frame there before the client was created, reloaded half-way (a new document).
@@ -391,13 +392,40 @@ test.describe("the session as an app sees it", () => {
       } else {
         await page.keyboard.press("KeyA");
       }
-    });
+    }, "there before the client");
     expect(await now(page)).toBeGreaterThan(t + 15 * MINUTE);
 
     // A frame added after the client, with a frame inside it: the pointer moves over the inner one.
     await addFrame("outer", "/outer.html");
     const inner = await page.frameLocator("#outer").frameLocator("#inner").locator("textarea").boundingBox();
-    await typeFor16Minutes((step) => page.mouse.move(inner.x + 10 + (step % 2) * 50, inner.y + 10 + (step % 3) * 20));
+    await typeFor16Minutes((step) => page.mouse.move(inner.x + 10 + (step % 2) * 50, inner.y + 10 + (step % 3) * 20), "nested");
+
+    // Frames an editor writes itself: srcdoc, and an empty frame filled with document.write
+    // (which erases the listeners of the document it reopens; the frame's load follows).
+    await addFrame("srcdoc", "about:blank");
+    await page.evaluate(
+      () => new Promise((resolve) => {
+        const frame = document.getElementById("srcdoc");
+        frame.addEventListener("load", resolve, { once: true });
+        frame.removeAttribute("src");
+        frame.srcdoc = "<!doctype html><textarea></textarea>";
+      }),
+    );
+    await page.frameLocator("#srcdoc").locator("textarea").click();
+    await typeFor16Minutes(() => page.keyboard.press("KeyC"), "srcdoc");
+    await page.evaluate(
+      () => new Promise((resolve) => {
+        const frame = Object.assign(document.createElement("iframe"), { id: "written" });
+        document.body.append(frame);
+        frame.addEventListener("load", resolve, { once: true });
+        const doc = frame.contentDocument;
+        doc.open();
+        doc.write("<!doctype html><body style='margin:0'><textarea style='width:300px;height:120px'></textarea>");
+        doc.close();
+      }),
+    );
+    await page.frameLocator("#written").locator("textarea").click();
+    await typeFor16Minutes(() => page.keyboard.press("KeyD"), "document.write");
 
     // A cross-origin frame: its input reaches the client only through the host's touch().
     await page.evaluate(
@@ -407,7 +435,7 @@ test.describe("the session as an app sees it", () => {
     await addFrame("widget", `${WIDGET}/widget.html`);
     const widget = page.frameLocator("#widget").locator("textarea");
     await widget.click();
-    await typeFor16Minutes(() => page.keyboard.press("KeyB"));
+    await typeFor16Minutes(() => page.keyboard.press("KeyB"), "cross-origin, touch()");
     expect(await page.evaluate(() => __stub.events)).toEqual([]);
 
     // Input nowhere: signed out 15 minutes after the last.
