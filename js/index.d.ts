@@ -16,7 +16,10 @@ export function init(
   source?: string | URL | Request | Response | PromiseLike<Response> | BufferSource | WebAssembly.Module,
 ): Promise<void>;
 
-/** One line per decision of the client (why it renewed, why it signed the user out). */
+/**
+ * One line per decision of the client (why it renewed, why it signed the user out); `console`
+ * will do. The lines' words are loaded with the first one (`log.js`, next to `index.js`).
+ */
 export interface AuthLogger {
   debug(message: string): void;
   info(message: string): void;

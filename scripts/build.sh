@@ -17,13 +17,16 @@ esbuild pkg/index.js "${common[@]}" --format=cjs --outfile=pkg/index.cjs \
   --define:import.meta.url=__authpulse_url \
   --banner:js='var __authpulse_url=require("url").pathToFileURL(__filename).href;'
 # One JavaScript module for the browser: index.js with the wasm-bindgen glue bundled in (one
-# request less, and the glue's exports that index.js does not use left out).
-esbuild pkg/index.js "${common[@]}" --format=esm --outfile=pkg/index.js --allow-overwrite
+# request less, and the glue's exports that index.js does not use left out). log.js, the words
+# of the logger's lines, stays a file of its own: the client imports it with its first line, so
+# only apps that set a logger download it (index.cjs, for Node and Jest, has it bundled in).
+esbuild pkg/index.js "${common[@]}" --format=esm --external:./log.js --outfile=pkg/index.js --allow-overwrite
+esbuild pkg/log.js --minify --format=esm --target=es2022 --log-level=warning --outfile=pkg/log.js --allow-overwrite
 esbuild pkg/react.js "${common[@]}" --format=esm --external:react --external:./index.js --outfile=pkg/react.js --allow-overwrite
 esbuild pkg/react.js "${common[@]}" --format=cjs --external:react --external:./index.js --outfile=pkg/react.cjs
 sed -i 's|require("./index.js")|require("./index.cjs")|' pkg/react.cjs
 grep -q 'require("./index.cjs")' pkg/react.cjs || { echo "build: react.cjs does not require ./index.cjs" >&2; exit 1; }
-# What the entries bundled: the glue, the adapters (js/*.js but the entries), wasm-bindgen's
-# types (index.d.ts declares the API by hand) and wasm-pack's .gitignore.
+# What the entries bundled: the glue, the adapters (js/*.js but the entries and log.js),
+# wasm-bindgen's types (index.d.ts declares the API by hand) and wasm-pack's .gitignore.
 rm pkg/authpulse.js pkg/authpulse.d.ts pkg/authpulse_bg.wasm.d.ts pkg/.gitignore
-for f in js/*.js; do case "$f" in js/index.js | js/react.js) ;; *) rm "pkg/${f#js/}" ;; esac; done
+for f in js/*.js; do case "$f" in js/index.js | js/react.js | js/log.js) ;; *) rm "pkg/${f#js/}" ;; esac; done

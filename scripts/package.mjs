@@ -82,6 +82,8 @@ Object.assign(pkg, {
     "react.cjs",
     "react.d.ts",
     "react.d.cts",
+    // The words of the logger's lines, imported by index.js when an app sets a logger.
+    "log.js",
     "authpulse_bg.wasm",
     "LICENSE-MIT",
     "LICENSE-APACHE",
