@@ -101,10 +101,11 @@ async function useTheApp(app, server) {
   await page.locator('input[name="password"]').fill("alice");
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(state).toHaveText("active");
+  await expect(page.locator('[data-id="tokens"]')).toHaveText("1");
 
   // auth.fetch carries the token.
   await page.getByRole("button", { name: "Call /api/me" }).click();
-  await expect(page.locator('[data-id="result"]')).toContainText('200 {"username":"alice"');
+  await expect(page.locator('[data-id="result"]')).toHaveText(/^200 \{.*"username":"alice"/);
   await app.settle();
   const me = (await server.log()).requests.filter((r) => r.path === "/api/me");
   expect(me.map((r) => [r.bearer, r.token, r.status])).toEqual([[true, "valid", 200]]);
@@ -112,7 +113,7 @@ async function useTheApp(app, server) {
   // An active user's 5-minute token is renewed a minute before it expires.
   await app.userInput();
   await app.advance(4 * MINUTE + 30 * SECOND);
-  await expect(page.locator('[data-id="renewals"]')).toHaveText("1");
+  await expect(page.locator('[data-id="tokens"]')).toHaveText("2");
   expect(renewalsIn(await server.log()).filter((r) => r.status === 200)).toHaveLength(1);
 
   // No input since T0: the warning at 14 minutes, signed out at 15.

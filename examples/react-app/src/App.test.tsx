@@ -124,9 +124,11 @@ test("an idle user is asked to stay at 14 minutes, and signed out at 15", async 
 test("'Stay signed in' keeps the session: the token is renewed at once and the warning goes", async () => {
   await render();
   await signIn();
+  expect(text("tokens"), "the sign-in's token").toBe("1");
   await advance(14 * MINUTE);
   await click("stay-button");
-  await vi.waitFor(() => expect(text("renewals")).toBe("1"));
+  await vi.waitFor(() => expect(text("tokens")).toBe("2"));
+  expect(seen.filter((r) => r.path === "/auth/renew")).toHaveLength(2); // start(), then this renewal
   expect(text("state")).toBe("active");
   expect($("stay")).toBeNull();
 });

@@ -8,12 +8,12 @@ export function App(): ReactElement {
   const { client, loading, error, state } = useAuth();
   const [notice, setNotice] = useState("");
   const [result, setResult] = useState("");
-  const [renewals, setRenewals] = useState(0);
+  const [tokens, setTokens] = useState(0);
 
   useEffect(() => {
     if (!client) return;
     const off = [
-      client.on("renewed", () => setRenewals((n) => n + 1)),
+      client.on("renewed", () => setTokens((n) => n + 1)),
       client.on("expired", ({ reason }) => setNotice(reason === "logout" ? "Signed out." : `Signed out (${reason}).`)),
     ];
     return () => off.forEach((unsubscribe) => unsubscribe());
@@ -66,7 +66,7 @@ export function App(): ReactElement {
           </button>
           <pre data-id="result">{result}</pre>
           <p>
-            Token renewals: <output data-id="renewals">{renewals}</output>
+            Access tokens received (sign-in and renewals): <output data-id="tokens">{tokens}</output>
           </p>
           <button data-id="logout" onClick={() => client.logout()}>
             Sign out

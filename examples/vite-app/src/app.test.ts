@@ -84,9 +84,11 @@ test("an idle user is asked to stay at 14 minutes, and signed out at 15", async 
 test("'Stay signed in' keeps the session: the token is renewed at once and the warning goes", async () => {
   await mount();
   await signIn();
+  expect($("tokens").textContent, "the sign-in's token").toBe("1");
   await vi.advanceTimersByTimeAsync(14 * MINUTE);
   $("stay-button").click();
-  await vi.waitFor(() => expect($("renewals").textContent).toBe("1"));
+  await vi.waitFor(() => expect($("tokens").textContent).toBe("2"));
+  expect(seen.filter((r) => r.path === "/auth/renew")).toHaveLength(2); // start(), then this renewal
   expect($("state").textContent).toBe("active");
   expect($("stay").hidden).toBe(true);
 

@@ -14,7 +14,7 @@ const TEMPLATE = `
   <section data-id="session" hidden>
     <button data-id="call">Call /api/me</button>
     <pre data-id="result"></pre>
-    <p>Token renewals: <output data-id="renewals">0</output></p>
+    <p>Access tokens received (sign-in and renewals): <output data-id="tokens">0</output></p>
     <button data-id="logout">Sign out</button>
   </section>
   <div data-id="stay" role="alertdialog" hidden>
@@ -26,7 +26,7 @@ const TEMPLATE = `
 export function mountApp(root: HTMLElement, auth: AuthClient): () => void {
   root.innerHTML = TEMPLATE;
   const $ = <T extends HTMLElement = HTMLElement>(id: string) => root.querySelector(`[data-id="${id}"]`) as T;
-  let renewals = 0;
+  let tokens = 0;
 
   const render = (state: AuthState) => {
     const signedIn = state === "active" || state === "warning";
@@ -37,7 +37,7 @@ export function mountApp(root: HTMLElement, auth: AuthClient): () => void {
   };
   const off = [
     auth.on("statechange", ({ state }) => render(state)),
-    auth.on("renewed", () => ($("renewals").textContent = String(++renewals))),
+    auth.on("renewed", () => ($("tokens").textContent = String(++tokens))),
     auth.on("expired", ({ reason }) => {
       $("notice").textContent = reason === "logout" ? "Signed out." : `Signed out (${reason}).`;
     }),
