@@ -78,6 +78,8 @@ function install() {
     const installed = join(ROOT, dir, "node_modules/.package-lock.json");
     const fresh = existsSync(installed) && statSync(installed).mtimeMs > statSync(join(ROOT, dir, "package-lock.json")).mtimeMs;
     if (fresh) {
+      // Vite's pre-bundled dependencies are keyed by the lockfile, which does not change here.
+      rmSync(join(ROOT, dir, "node_modules/.vite"), { recursive: true, force: true });
       rmSync(join(ROOT, dir, "node_modules/authpulse"), { recursive: true, force: true });
       mkdirSync(join(ROOT, dir, "node_modules/authpulse"));
       if (!check(dir, "tar", ["-xzf", TARBALL, "-C", "node_modules/authpulse", "--strip-components=1"])) continue;

@@ -80,7 +80,9 @@ async function startVite(example, serverUrl) {
 async function openExample(page, server, url) {
   const app = new App(page, server);
   app.requests = [];
+  app.console = [];
   page.on("request", (request) => app.requests.push(request.url()));
+  page.on("console", (message) => app.console.push(message.text()));
   await page.addInitScript(tracePageNetwork);
   await page.addInitScript(countChannels);
   await page.clock.install({ time: T0 - SECOND });
@@ -127,6 +129,8 @@ async function useTheApp(app, server) {
   const late = (await server.log()).requests.filter((r) => r.atMs >= T0 + 15 * MINUTE && r.bearer);
   expect(late, "no token after the idle deadline").toEqual([]);
   expect(await page.evaluate(() => window.__channels), "one client, one tab channel").toEqual({ opened: 1, closed: 0 });
+  // The logger's words (log.js, a file the bundler kept apart) reached the console.
+  expect(app.console).toContain(`authpulse: signed out (idle), last activity ${new Date(T0).toISOString()}`);
 }
 
 // The trace of client and server (support/harness.mjs) when a scenario fails.

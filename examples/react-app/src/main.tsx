@@ -7,7 +7,7 @@ import { App } from "./App";
 // client, and disposes it when it unmounts for good.
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
-    <AuthProvider options={{ renewUrl: "/auth/renew", logoutUrl: "/auth/logout" }}>
+    <AuthProvider options={{ renewUrl: "/auth/renew", logoutUrl: "/auth/logout", logger: console }}>
       <App />
     </AuthProvider>
   </StrictMode>,
