@@ -39,4 +39,4 @@ check:
 
 clean:
 	cargo clean
-	rm -rf pkg test-results playwright-report
+	rm -rf pkg test-results playwright-report examples/*/dist examples/*/dist-webpack

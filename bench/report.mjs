@@ -261,7 +261,7 @@ if (measured(m)) {
     "5. **Memory**: one tab, same set-up as 4, a mouse move every simulated minute and `authClient.fetch(\"/api/me\")`",
     `   every fifth (${Object.entries(m.apiStatuses).map(([k, v]) => `${v} × ${k}`).join(", ")}); ${m.renewals} renewals in the 24 h.`,
     "   Read after `HeapProfiler.collectGarbage`: `Runtime.getHeapUsage` (the whole page's JS heap) and the",
-    "   byte length of the module's `WebAssembly.Memory` (`init()` returns the instantiated exports).",
+    "   byte length of the module's `WebAssembly.Memory` (kept as the page instantiates the module).",
     `   Exact bytes: wasm ${m.before.wasmBytes} → ${m.after.wasmBytes}; JS heap ${m.before.jsHeapBytes} → ${m.after.jsHeapBytes}. End state: ${m.state}.`,
     "   The baseline column is the same run without a client (bare `fetch`, same clock and input): the",
     "   heap growth the page, the fake clock and the protocol cause on their own.",

@@ -75,6 +75,16 @@ async function openTabs(browser, server, tabs, withClient = true) {
   const start = Math.ceil(Date.now() / HOUR_MS) * HOUR_MS;
   await server.call("POST", "/test/clock", { nowMs: start, frozen: false });
   await context.clock.install({ time: start });
+  // The module's memory, kept as the page instantiates it (init() resolves to nothing).
+  await context.addInitScript(() => {
+    WebAssembly.Instance = new Proxy(WebAssembly.Instance, {
+      construct(target, args) {
+        const instance = Reflect.construct(target, args);
+        window.wasmMemory = instance.exports.memory;
+        return instance;
+      },
+    });
+  });
   // Requests in flight, so that no clock jump lands while one is answered: a real renewal takes
   // milliseconds, not the simulated minute of a jump (which would fire its deadline).
   // Only renewals are tracked, until the server has answered (its response headers are in).
@@ -180,10 +190,7 @@ async function memory(browser, server, withClient = true) {
   const measure = async () => {
     await cdp.send("HeapProfiler.collectGarbage");
     const { usedSize } = await cdp.send("Runtime.getHeapUsage");
-    // `init()` returns the instantiated module's exports once loaded, memory among them.
-    const wasmBytes = withClient
-      ? await page.evaluate(async () => (await (await import("/pkg/index.js")).init()).memory.buffer.byteLength)
-      : 0;
+    const wasmBytes = withClient ? await page.evaluate(() => window.wasmMemory.buffer.byteLength) : 0;
     return { jsHeapBytes: usedSize, wasmBytes };
   };
   // "Before" is after one simulated hour, so that first-use allocations are not counted as growth.

@@ -1,6 +1,8 @@
-// Real user activity: trusted input events and the page becoming visible (rule 1). Between two
-// reports the listener only records the time: the engine needs activity once per threshold.
-const INPUT = ["keydown", "pointerdown", "pointermove", "wheel", "touchstart"];
+// Real user activity: trusted input events in the page and in its same-origin frames, and the
+// page becoming visible (rule 1). Between two reports the listener only records the time: the
+// engine needs activity once per threshold.
+// Heard on each document, in the capture phase: the input, and `load` for a frame (re)loaded.
+const INPUT = ["keydown", "pointerdown", "pointermove", "wheel", "touchstart", "load"];
 const LISTEN = { capture: true, passive: true };
 const LAST_DATE_MS = 8.64e15; // the latest time a Date can hold
 
@@ -19,6 +21,9 @@ export class Activity {
   constructor(report, wakeBy, show) {
     this.#onInput = (event) => {
       if (!event.isTrusted) return;
+      // `load` does not bubble, but the capture phase of the document of a frame's parent has
+      // it (an image's too: it has no window, and is skipped).
+      if (event.type === "load") return this.#frame(event.target.contentWindow, addEventListener);
       const now = Date.now();
       if (now >= this.threshold) report(now);
       else if (this.pending) this.pending = now;
@@ -49,8 +54,18 @@ export class Activity {
   }
 
   #listen(method) {
-    for (const type of INPUT) method(type, this.#onInput, LISTEN);
+    this.#frame(window, method);
     method.call(document, "visibilitychange", this.#onShow, LISTEN);
     for (const type of ["focus", "pageshow", "pagehide"]) method(type, this.#onShow, LISTEN);
+  }
+
+  // The document of `win` and of every same-origin frame below it: a user typing in an embedded
+  // editor is active. A cross-origin frame throws here and is skipped: it cannot be observed (the
+  // page can relay its activity with touch()).
+  #frame(win, method) {
+    try {
+      for (const type of INPUT) method.call(win.document, type, this.#onInput, LISTEN);
+      for (let i = 0; i < win.length; i++) this.#frame(win[i], method);
+    } catch {}
   }
 }

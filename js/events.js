@@ -2,7 +2,7 @@
 // neither the others nor the client.
 import { codedError } from "./errors.js";
 
-export const EVENTS = ["renewed", "idlewarning", "active", "expired", "error"];
+export const EVENTS = ["signedin", "statechange", "renewed", "idlewarning", "active", "expired", "error"];
 
 export class Events {
   #listeners = new Map(EVENTS.map((name) => [name, new Set()]));

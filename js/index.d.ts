@@ -1,6 +1,30 @@
-// Types of the authpulse package: the API of docs/CONTRACT.md section 1.
-import init from "./authpulse.js";
-export { init };
+// Types of the authpulse package: the API of docs/CONTRACT.md section 1, declared by hand (no
+// wasm-bindgen internals). They compile with `strict`, `lib` ES2020 + DOM and `skipLibCheck: false`.
+
+/**
+ * Loads the WebAssembly module, once (`createAuthClient` calls it). `source`: where the module is,
+ * for bundlers and CDNs that serve it elsewhere than next to this file — its URL, a `Response` (or
+ * a promise of one), its bytes, or a compiled `WebAssembly.Module`. By default: the package's
+ * `authpulse_bg.wasm` (in Node, read from disk). Later calls resolve once the first load did; a
+ * failed load may be tried again.
+ *
+ * Rejects with an `AuthError`: `wasm_load_failed` when what arrived is not the module (the message
+ * names the URL and the fix), `wasm_blocked` when a Content-Security-Policy forbids WebAssembly
+ * (add `'wasm-unsafe-eval'` to `script-src`).
+ */
+export function init(
+  source?: string | URL | Request | Response | PromiseLike<Response> | BufferSource | WebAssembly.Module,
+): Promise<void>;
+
+/**
+ * One line per decision of the client (why it renewed, why it signed the user out); `console`
+ * will do. The lines' words are loaded with the first one (`log.js`, next to `index.js`).
+ */
+export interface AuthLogger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+}
 
 /** Options of `new AuthClient(options)` and `createAuthClient(options)`. */
 export interface AuthClientOptions {
@@ -16,7 +40,7 @@ export interface AuthClientOptions {
   idleTimeoutMs?: number;
   /** 'idlewarning' this long before an idle teardown, in ms; 0 turns it off. Default 60 s. */
   warnBeforeIdleMs?: number;
-  /** Proactive renewal margin, in ms. Default min(60 s, token lifetime / 4). */
+  /** Proactive renewal margin, in ms. Default min(60 s, token lifetime / 4), at most lifetime / 2. */
   renewBeforeExpiryMs?: number | null;
   /** Absolute cap from sign-in, in ms, whatever the activity. */
   maxSessionMs?: number | null;
@@ -26,13 +50,16 @@ export interface AuthClientOptions {
   crossTab?: boolean;
   /** POSTed (keepalive) on teardown to end the server session. */
   logoutUrl?: string | null;
+  /** Told of each decision, one line each (`console` will do). Default: silent. */
+  logger?: AuthLogger | null;
 }
 
 /** An OAuth 2.0 token response (RFC 6749 section 5.1), as `setSession` takes it. */
 export interface TokenResponse {
   access_token: string;
-  /** Lifetime in seconds from receipt. */
-  expires_in: number;
+  /** Lifetime in seconds from receipt (a number or a string of digits). Absent: a JWT's `exp − iat`, else 5 min. */
+  expires_in?: number | string;
+  /** "Bearer" (any case) or absent. */
   token_type?: string;
   refresh_token?: string;
 }
@@ -44,10 +71,14 @@ export type AuthState = "signedOut" | "active" | "warning" | "expired";
 export type ExpiredReason = "idle" | "session" | "maxSession" | "logout" | "remote";
 
 /** The `code` of an `error` event. */
-export type AuthErrorCode = "renew_network_error" | "renew_failed" | "renew_timeout" | "bad_token_response";
+export type RenewErrorCode = "renew_network_error" | "renew_failed" | "renew_timeout" | "bad_token_response";
 
-/** Every event and the type of its `detail`. */
+/** Every event and the type of its `detail`. Times are ms since the epoch. */
 export interface AuthEventMap {
+  /** A session began in this tab: `setSession`, a successful `start()`, or another tab's session joined. */
+  signedin: { expiresAt: number };
+  /** `state` changed. */
+  statechange: { state: AuthState };
   /** A new access token was stored. */
   renewed: { expiresAt: number };
   /** `warnBeforeIdleMs` before an idle teardown. */
@@ -57,19 +88,38 @@ export interface AuthEventMap {
   /** Tokens were torn down. */
   expired: { reason: ExpiredReason };
   /** A renewal failed for a reason other than a rejected session. */
-  error: { code: AuthErrorCode; message: string; status?: number };
+  error: { code: RenewErrorCode; message: string; status?: number };
 }
+
+/** The name of an event. */
+export type AuthEvent = keyof AuthEventMap;
+
+/** The `code` of an error authpulse throws or rejects with. */
+export type AuthErrorCode =
+  | "invalid_option"
+  | "bad_token_response"
+  | "unknown_event"
+  | "invalid_listener"
+  | "disposed"
+  | "not_initialized"
+  | "unsupported_environment"
+  | "wasm_load_failed"
+  | "wasm_blocked";
 
 /** An `Error`/`TypeError` thrown or rejected by authpulse, with a stable `code`. */
 export interface AuthError extends Error {
-  code: "invalid_option" | "bad_token_response" | "unknown_event" | "invalid_listener" | "disposed";
+  code: AuthErrorCode;
   /** For `invalid_option`: the option's name. */
   option?: string;
 }
 
 /** Keeps a user signed in while they really use the app; signs them out after real inactivity. */
 export class AuthClient {
-  /** Validates `options` (a `TypeError` names the offending one); call `init()` first. */
+  /**
+   * Validates `options` (a `TypeError` with code `invalid_option` names the offending one). Throws
+   * `unsupported_environment` without a `window` and `document` (on a server, in Node) before it
+   * opens anything, and `not_initialized` before `init()` resolved.
+   */
   constructor(options?: AuthClientOptions);
   /** Resumes through the auth session: one renewal; resolves to `true` if signed in. */
   start(): Promise<boolean>;
@@ -84,12 +134,16 @@ export class AuthClient {
   /** Tears down now (reason `logout`) and ends the server session. */
   logout(): Promise<void>;
   /** Calls `listener` with each `event`'s detail; returns the function that unsubscribes it. */
-  on<K extends keyof AuthEventMap>(event: K, listener: (detail: AuthEventMap[K]) => void): () => void;
+  on<K extends AuthEvent>(event: K, listener: (detail: AuthEventMap[K]) => void): () => void;
   /** Deadlines checked first. */
   readonly state: AuthState;
+  /** When the idle teardown is due (ms since the epoch), or `null` when not signed in. */
+  readonly idleExpiresAt: number | null;
+  /** When the current access token expires (ms since the epoch), or `null` when there is none. */
+  readonly tokenExpiresAt: number | null;
   /** Removes every listener, timer and request of this client and forgets its tokens. */
   dispose(): void;
 }
 
-/** Loads the wasm module once, then builds a client. */
+/** Loads the WebAssembly module once (`init()`), then builds a client. */
 export function createAuthClient(options?: AuthClientOptions): Promise<AuthClient>;

@@ -2,19 +2,27 @@
 // renewals, what a 401 means, which origins get the token — is the engine's (src/core); the
 // adapters here only turn browser events, one timer, fetch and the other tabs into its inputs,
 // and its commands into effects. One file per adapter: activity.js, timer.js, http.js, tabs.js,
-// events.js; this file composes them. See docs/CONTRACT.md for the API.
-import init, { Engine } from "./authpulse.js";
+// events.js; this file composes them. log.js, the words of the logger's lines, is imported with
+// the first line: it is not part of this bundle. See docs/CONTRACT.md for the API.
+import { Engine } from "./authpulse.js";
 import { Activity } from "./activity.js";
 import { codedError } from "./errors.js";
 import { Events } from "./events.js";
 import { WAIT, endServerSession, fetchWithToken, requestRenewal } from "./http.js";
+import { init, ready } from "./load.js";
 import { Tabs } from "./tabs.js";
 import { Timer } from "./timer.js";
 
 export { init };
 
 // Engine.poll command kinds.
-const RENEW = 1, CANCEL_RENEWAL = 2, EMIT = 3, END_SERVER_SESSION = 4, BROADCAST = 5;
+const RENEW = 1, CANCEL_RENEWAL = 2, EMIT = 3, END_SERVER_SESSION = 4, BROADCAST = 5, LOG = 6;
+
+// A logger line (a LOG command: line, at, word), worded by log.js. That file is imported with
+// the first line, once for every client, so an app without a logger never downloads it; the
+// lines keep their order, each written when the import has resolved.
+let words;
+const write = (logger, ...line) => (words ??= import("./log.js")).then(({ log }) => log(logger, ...line));
 
 // `allowedOrigins` entries through the browser's URL parser; the engine decides what is valid.
 const parseOrigin = (text) => {
@@ -33,6 +41,7 @@ export class AuthClient {
   #endpoints; // [url, clientId, revokeUrl, logoutUrl, crossTab]
   #page = globalThis;
   #events = new Events();
+  #logger; // the `logger` option (the engine checked it)
   #timer = new Timer(() => this.#input((engine, now) => engine.timeout(now)));
   #activity;
   #tabs = null;
@@ -51,12 +60,15 @@ export class AuthClient {
   };
 
   constructor(options) {
+    supported();
+    if (!ready) throw codedError(Error, "not_initialized", "the WebAssembly module is not loaded: `await init()` before `new AuthClient()`, or use `await createAuthClient()`");
     let given = options;
     if (Array.isArray(options?.allowedOrigins)) {
       const allowedOrigins = options.allowedOrigins.map((o) => (typeof o === "string" ? parseOrigin(o) : null));
       given = { ...options, allowedOrigins };
     }
     this.#engine = new Engine(given, globalThis.location?.origin ?? "null");
+    this.#logger = options?.logger;
     this.#endpoints = this.#engine.endpoints;
     if (this.#endpoints[4] && typeof BroadcastChannel === "function") {
       this.#tabs = new Tabs(`authpulse/1 ${this.#endpoints[0]}`, (data) => this.#input((engine, now) => engine.tab(now, data)));
@@ -126,9 +138,17 @@ export class AuthClient {
 
   /** "signedOut" | "active" | "warning" | "expired", with the deadlines checked first. */
   get state() {
-    if (this.#disposed) return "signedOut";
-    this.#input((engine, now) => engine.timeout(now));
-    return this.#engine.phase;
+    return this.#disposed ? "signedOut" : this.#query(0);
+  }
+
+  /** When the idle teardown happens without activity (ms since the epoch), null when signed out. */
+  get idleExpiresAt() {
+    return this.#disposed ? null : this.#query(1);
+  }
+
+  /** When the current access token expires (ms since the epoch), null without one. */
+  get tokenExpiresAt() {
+    return this.#disposed ? null : this.#query(2);
   }
 
   /** Removes every listener, the timer and any renewal in flight; drops the tokens. */
@@ -142,6 +162,11 @@ export class AuthClient {
     this.#events.clear();
     this.#engine.free();
     this.#settled?.resolve();
+  }
+
+  // What a getter reports (Engine.query), with the deadlines checked first.
+  #query(what) {
+    return this.#input((engine, now) => engine.query(now, what));
   }
 
   #live() {
@@ -168,11 +193,12 @@ export class AuthClient {
       if (kind === RENEW) this.#renew(a, b, c);
       else if (kind === CANCEL_RENEWAL) this.#cancelRenewal(a);
       else if (kind === EMIT) {
-        events.push([a, b]);
+        events.push(() => this.#events.emit(a, b));
         if (a === "renewed") this.#tabs?.stored(b.expiresAt);
         if (a === "expired") this.#tabs?.stored(0);
       } else if (kind === END_SERVER_SESSION) endServerSession(this.#page, this.#endpoints, a);
       else if (kind === BROADCAST) this.#tabs?.post(a);
+      else if (kind === LOG) events.push(() => write(this.#logger, a, b, c));
     }
     if (this.#activity) this.#activity.threshold = engine.threshold();
     const at = engine.deadline();
@@ -181,8 +207,8 @@ export class AuthClient {
       this.#settled.resolve();
       this.#settled = null;
     }
-    // After the engine is consistent: a listener may call back into the client.
-    for (const [name, detail] of events) this.#events.emit(name, detail);
+    // After the engine is consistent: a listener (or the logger) may call back into the client.
+    for (const dispatch of events) dispatch();
   }
 
   #renewalSettled() {
@@ -257,8 +283,19 @@ export class AuthClient {
   }
 }
 
+// A client needs a page: on a server (SSR) or in Node it throws before it opens anything. Jest's
+// jsdom environment lacks TextEncoder and TextDecoder, which the module's glue needs.
+function supported() {
+  for (const name of ["window", "document", "TextEncoder", "TextDecoder"]) {
+    if (!(name in globalThis)) {
+      throw codedError(Error, "unsupported_environment", `no ${name} here: an AuthClient needs a browser page (in unit tests, a DOM: see https://github.com/authpulse/authpulse#testing)`);
+    }
+  }
+}
+
 /** Loads the wasm module once, then builds a client. */
 export async function createAuthClient(options) {
+  supported();
   await init();
   return new AuthClient(options);
 }

@@ -34,8 +34,17 @@ if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "$WASM_PACK_VERS
   cargo install wasm-pack --version "$WASM_PACK_VERSION" --force
 fi
 
+# Vite 7 and jsdom, which the examples and the package tests install, need Node 20.19 or later.
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
+  say "Node.js $(node --version) is too old: the examples and package tests need 20.19 or later"; exit 1
+fi
+
 # Node packages: binaryen (a current wasm-opt; Debian's is too old), Playwright, esbuild.
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# A node_modules that is a symbolic link (a worktree sharing another checkout's) is left alone:
+# npm ci would empty the directory it points to.
+if [ -L node_modules ]; then
+  say "node_modules is a link to $(readlink node_modules): not installing there"
+elif [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing node packages"
   npm ci --no-audit --no-fund --loglevel=error
 fi

@@ -2,8 +2,14 @@
 # Runs every test and ends with one summary of what ran:
 #   check    cargo fmt, clippy -D warnings (native and wasm32)
 #   native   cargo test --workspace: the core's unit, scenario and property tests, the server's
+#   install  the packed package (npm pack of pkg/) into tests/package and examples/*, whose other
+#            packages npm installs from the registry at their lockfiles' versions
+#   types    its types under tsc 5 and 7: a consumer of the whole API compiles, mistakes do not
+#   package  Node (import, require, SSR), Jest + jsdom, the examples' Vitest + jsdom unit tests,
+#            their `vite build` and the webpack 5 build (scripts/packed.mjs)
 #   browser  wasm-bindgen-test in headless Chromium: the browser adapters and the JS facade
-#   e2e      Playwright in Debian's Chromium: the built pkg/ against the reference server
+#   e2e      Playwright in Debian's Chromium: the built pkg/ against the reference server, and
+#            the examples built and under the Vite dev server
 #   e2e-firefox, e2e-webkit, e2e-chromium
 #            the contract's engine-dependent scenarios (tests/engines) in Debian's Firefox ESR,
 #            WebKitGTK (under Xvfb) and Chromium, one scenario list for all three
@@ -32,6 +38,11 @@ playwright_counts() {
 # node's test runner (spec reporter) closes with `ℹ pass N` and `ℹ fail M`.
 node_test_counts() {
   awk '$2 == "pass" && $3 ~ /^[0-9]+$/ { p = $3 } $2 == "fail" && $3 ~ /^[0-9]+$/ { f = $3 } END { print p + 0, f + 0 }' "$1"
+}
+
+# scripts/packed.mjs ends each step with `==> N passed, M failed`.
+packed_counts() {
+  awk '/^==> [0-9]+ passed, [0-9]+ failed/ { p = $2; f = $4 } END { print p + 0, f + 0 }' "$1"
 }
 
 stage() { # stage NAME COUNTER COMMAND...
@@ -65,6 +76,9 @@ stage check none check
 stage native cargo_counts cargo test --workspace
 stage build none scripts/build.sh
 [ -f pkg/authpulse_bg.wasm ] && scripts/size.sh
+stage install none node scripts/packed.mjs install
+stage types packed_counts node scripts/packed.mjs types
+stage package packed_counts node scripts/packed.mjs run
 stage browser cargo_counts cargo test --target wasm32-unknown-unknown --test browser
 stage e2e playwright_counts npx playwright test
 engines=(node --test-reporter=spec tests/engines/run.mjs)
@@ -77,7 +91,7 @@ total_failed=0
 printf '\n==== summary\n'
 for name in "${order[@]}"; do
   printf '%-12s %5s passed %4s failed %5ss\n' "$name" "${passed[$name]}" "${failed[$name]}" "${seconds[$name]}"
-  if [ "$name" != check ] && [ "$name" != build ]; then
+  if [ "$name" != check ] && [ "$name" != build ] && [ "$name" != install ]; then
     total_passed=$((total_passed + passed[$name]))
     total_failed=$((total_failed + failed[$name]))
   fi

@@ -20,7 +20,7 @@ use wasm_bindgen::JsCast;
 
 use crate::core::options::{ParsedOrigin, ParsedUrl, Raw, OPTION_NAMES};
 use crate::core::{
-    Command, Config, Event, Instant, RawOptions, RenewalId, RenewalOutcome, ResponseInfo,
+    Command, Config, Event, Instant, Log, RawOptions, RenewalId, RenewalOutcome, ResponseInfo,
     RetryDecision, Session, TabMessage, TeardownReason, Token, TokenAccess, TokenResponse,
 };
 
@@ -42,6 +42,7 @@ const CANCEL_RENEWAL: f64 = 2.0;
 const EMIT: f64 = 3.0;
 const END_SERVER_SESSION: f64 = 4.0;
 const BROADCAST: f64 = 5.0;
+const LOG: f64 = 6.0;
 
 /// Tab message kinds, the first element of a message array.
 const TAB_ACTIVITY: f64 = 1.0;
@@ -186,10 +187,17 @@ impl Engine {
         self.session.poll_timeout().map_or(-1.0, |at| at.as_millis() as f64)
     }
 
-    /// `state`.
-    #[wasm_bindgen(getter)]
-    pub fn phase(&self) -> JsValue {
-        JsValue::from_str(self.session.phase().as_str())
+    /// What the client's getters report at `now`, deadlines checked first: `state` (`what` 0),
+    /// or in ms since the epoch (`null` for none) `idleExpiresAt` (1) or `tokenExpiresAt` (2).
+    /// One export for the three: each export costs its own glue.
+    pub fn query(&mut self, now: f64, what: u8) -> JsValue {
+        self.session.handle_timeout(Instant::from_js_millis(now));
+        let at = match what {
+            0 => return JsValue::from_str(self.session.phase().as_str()),
+            1 => self.session.idle_expires_at(),
+            _ => self.session.token_expires_at(),
+        };
+        at.map_or(JsValue::NULL, |at| JsValue::from_f64(at.as_millis() as f64))
     }
 
     /// Whether a renewal is in flight (waiting callers are woken when it is not).
@@ -231,7 +239,8 @@ impl Engine {
     /// Takes the next command, `undefined` when there is none:
     /// `[1, renewalId, idleMs, refreshToken]` renew, `[2, renewalId]` cancel that renewal,
     /// `[3, eventName, detail]` emit an event, `[4, refreshToken]` end the server session,
-    /// `[5, message]` post `message` to the other tabs (for their `tab`).
+    /// `[5, message]` post `message` to the other tabs (for their `tab`), `[6, line, at, word]` a
+    /// decision for the logger (see `core::log`: `line` is a `Line` as a number).
     pub fn poll(&mut self) -> JsValue {
         let Some(command) = self.session.poll_command() else {
             return JsValue::UNDEFINED;
@@ -259,6 +268,12 @@ impl Engine {
             Command::Broadcast(message) => {
                 (kind(BROADCAST), tab_message_value(message), JsValue::NULL, JsValue::NULL)
             }
+            Command::Log(Log { line, at, word }) => (
+                kind(LOG),
+                JsValue::from_f64(line as u8 as f64),
+                JsValue::from_f64(at.as_millis() as f64),
+                JsValue::from_str(word),
+            ),
         };
         Array::of4(&a, &b, &c, &d).into()
     }
@@ -268,13 +283,19 @@ impl Engine {
 fn event_parts(event: Event) -> (&'static str, JsValue) {
     let detail: JsValue = Object::new().into();
     let name = match event {
-        Event::Renewed { expires_at } | Event::IdleWarning { expires_at } => {
+        Event::Renewed { expires_at }
+        | Event::IdleWarning { expires_at }
+        | Event::SignedIn { expires_at } => {
             set(&detail, "expiresAt", &JsValue::from_f64(expires_at.as_millis() as f64));
-            if matches!(event, Event::Renewed { .. }) {
-                "renewed"
-            } else {
-                "idlewarning"
+            match event {
+                Event::Renewed { .. } => "renewed",
+                Event::SignedIn { .. } => "signedin",
+                _ => "idlewarning",
             }
+        }
+        Event::StateChange { state } => {
+            set(&detail, "state", &JsValue::from_str(state.as_str()));
+            "statechange"
         }
         Event::Active => "active",
         Event::Expired { reason } => {
@@ -294,6 +315,11 @@ fn event_parts(event: Event) -> (&'static str, JsValue) {
 }
 
 impl Engine {
+    /// `state`, for Rust callers (the browser tests); JavaScript asks [`Engine::query`].
+    pub fn phase(&self) -> JsValue {
+        JsValue::from_str(self.session.phase().as_str())
+    }
+
     fn renewal(&mut self, now: f64, id: f64, outcome: RenewalOutcome) {
         self.session.handle_renewal(Instant::from_js_millis(now), RenewalId(id as u64), outcome);
     }
@@ -363,12 +389,25 @@ fn read_options(options: &JsValue, raw: &mut RawOptions) {
     raw.allowed_origins = raw_value(options, "allowedOrigins", origins);
     raw.cross_tab = raw_value(options, "crossTab", JsValue::as_bool);
     raw.logout_url = text(options, "logoutUrl");
+    raw.logger = logger(options);
     raw.unknown = options.dyn_ref::<Object>().and_then(|object| {
         Object::keys(object)
             .iter()
             .filter_map(|key| key.as_string())
             .find(|key| !OPTION_NAMES.contains(&key.as_str()))
     });
+}
+
+/// `logger`: given if it is an object, anything else is of the wrong type. Its methods are not
+/// looked up here (each lookup costs bytes in every app): a logger that lacks one is reported
+/// by the driver when it is used, as one that throws is.
+fn logger(options: &JsValue) -> Raw<bool> {
+    match property(options, "logger") {
+        Raw::Given(logger) if logger.is_object() => Raw::Given(true),
+        Raw::Absent => Raw::Absent,
+        Raw::Null => Raw::Null,
+        _ => Raw::WrongType,
+    }
 }
 
 /// `allowedOrigins` as the adapter parsed it: an array of `{protocol, origin, more}` or `null`.

@@ -166,11 +166,13 @@ fn sign_in_takes_a_token_response_object_and_refuses_malformed_ones() {
         .sign_in(T0, json(r#"{"access_token":"t1","token_type":"Bearer","expires_in":300}"#))
         .unwrap_or_else(|_| panic!("a good response refused"));
     assert_eq!(engine.phase(), "active");
+    let state = r#"[3,"statechange",{"state":"active"},null]"#.to_string();
+    let signed_in = format!(r#"[3,"signedin",{{"expiresAt":{}}},null]"#, T0 + 300_000.0);
     let renewed = format!(r#"[3,"renewed",{{"expiresAt":{}}},null]"#, T0 + 300_000.0);
     // ... and the other tabs get the token: [5, [2, token, receivedAt, expiresAt, refresh,
     // signedInAt, lastActivity]].
     let shared = format!(r#"[5,[2,"t1",{T0},{},null,{T0},{T0}],null,null]"#, T0 + 300_000.0);
-    assert_eq!(commands(&mut engine), [renewed, shared]);
+    assert_eq!(commands(&mut engine), [state, signed_in, renewed, shared]);
     assert_eq!(access(&mut engine, T0 + 1_000.0), Ok(("t1".into(), 1.0)));
 }
 
@@ -191,8 +193,12 @@ fn a_refused_token_is_renewed_once_and_a_renew_401_signs_out_with_reason_session
     engine.renewal_answered(T0 + 20.0, 0.0, 401, json(r#"{"error":"no session"}"#));
     assert_eq!(
         commands(&mut engine),
-        ["[5,[3,2],null,null]", r#"[3,"expired",{"reason":"session"},null]"#],
-        "the other tabs are told, then the app"
+        [
+            r#"[3,"statechange",{"state":"expired"},null]"#,
+            "[5,[3,2],null,null]",
+            r#"[3,"expired",{"reason":"session"},null]"#
+        ],
+        "the state changes; the other tabs are told, then the app"
     );
     assert_eq!(engine.phase(), "expired");
     assert_eq!(access(&mut engine, T0 + 30.0), Err(UNAVAILABLE), "no token without a session");

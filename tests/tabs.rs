@@ -196,6 +196,7 @@ impl Tabs {
                     self.server_session_end_times.push(self.now);
                 }
                 Command::Broadcast(message) => messages.push(message),
+                Command::Log(_) => {} // no logger in these tests
             }
         }
         self.in_transit.extend(messages.into_iter().map(|message| (tab, message)));

@@ -4,6 +4,7 @@
 //! web-sys, js-sys or gloo: it compiles and is tested on any target.
 
 pub mod idle;
+pub mod log;
 pub mod options;
 pub mod origin;
 pub mod renewal;
@@ -14,6 +15,7 @@ pub mod time;
 pub mod token;
 
 pub use idle::IdlePolicy;
+pub use log::{Line, Log};
 pub use options::{Config, OptionError, RawOptions};
 pub use origin::AllowedOrigins;
 pub use renewal::{Backoff, RenewSchedule};

@@ -51,6 +51,9 @@ pub struct RawOptions {
     pub cross_tab: Raw<bool>,
     /// `logoutUrl`
     pub logout_url: Raw<String>,
+    /// `logger`: `Given(true)` for an object (the driver calls its `debug`, `info` and `warn`
+    /// methods); anything else is `WrongType` (`Given(false)` is refused too).
+    pub logger: Raw<bool>,
     /// The first option name that the client does not know, if any (a typo is an error).
     pub unknown: Option<String>,
 }
@@ -72,7 +75,7 @@ pub struct ParsedUrl {
 }
 
 /// The option names the client knows, as JavaScript spells them.
-pub const OPTION_NAMES: [&str; 11] = [
+pub const OPTION_NAMES: [&str; 12] = [
     "renewUrl",
     "tokenEndpoint",
     "clientId",
@@ -84,6 +87,7 @@ pub const OPTION_NAMES: [&str; 11] = [
     "allowedOrigins",
     "crossTab",
     "logoutUrl",
+    "logger",
 ];
 
 /// An invalid option: which one, and what is wrong with it.
@@ -146,6 +150,8 @@ pub struct Config {
     pub cross_tab: bool,
     /// POSTed on teardown to end the server session.
     pub logout_url: Option<String>,
+    /// Whether the app's `logger` hears of each decision.
+    pub log: bool,
 }
 
 impl Config {
@@ -178,6 +184,13 @@ fn validate<'a>(raw: &'a RawOptions, page_origin: &str) -> Result<Config, Invali
     let max_session_ms = duration("maxSessionMs", &raw.max_session_ms, false)?;
     let allowed_origins = allowed_origins(&raw.allowed_origins, page_origin)?;
     let logout_url = url("logoutUrl", &raw.logout_url)?;
+    let log = match raw.logger {
+        Raw::Absent | Raw::Null => false,
+        Raw::Given(true) => true,
+        Raw::Given(false) | Raw::WrongType => {
+            return Err(("logger", "must be an object with debug, info and warn methods"))
+        }
+    };
     Ok(Config {
         strategy,
         idle: IdlePolicy::new(idle_timeout_ms, warn_before_idle_ms),
@@ -186,6 +199,7 @@ fn validate<'a>(raw: &'a RawOptions, page_origin: &str) -> Result<Config, Invali
         allowed_origins,
         cross_tab,
         logout_url: logout_url.map(String::from),
+        log,
     })
 }
 
@@ -422,6 +436,22 @@ mod tests {
         assert_eq!(error(with(vec![with_path])).option, "allowedOrigins");
         let not_array = RawOptions { allowed_origins: Raw::WrongType, ..RawOptions::default() };
         assert_eq!(error(not_array).option, "allowedOrigins");
+    }
+
+    #[test]
+    fn a_logger_is_an_object_or_nothing() {
+        let with = |logger| RawOptions { logger, ..RawOptions::default() };
+        assert!(!Config::from_raw(&with(Raw::Absent), PAGE).unwrap().log);
+        assert!(!Config::from_raw(&with(Raw::Null), PAGE).unwrap().log);
+        assert!(Config::from_raw(&with(Raw::Given(true)), PAGE).unwrap().log);
+        for bad in [Raw::Given(false), Raw::WrongType] {
+            let err = error(with(bad));
+            assert_eq!(err.option, "logger");
+            assert_eq!(
+                err.message(),
+                "authpulse: option \"logger\" must be an object with debug, info and warn methods"
+            );
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use super::log::{Line, Log};
 use super::options::Config;
 use super::renewal::{Backoff, RENEW_TIMEOUT_MS};
 use super::retry::{ResponseInfo, RetryDecision};
@@ -56,6 +57,7 @@ pub enum TeardownReason {
 
 impl TeardownReason {
     /// The `reason` of the `expired` event.
+    #[inline(never)] // one copy for the event and the logger
     pub const fn as_str(self) -> &'static str {
         match self {
             TeardownReason::Idle => "idle",
@@ -105,6 +107,17 @@ impl ErrorCode {
 /// An event for the app's listeners.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
+    /// A session began in this tab: `setSession`, a successful `start()`, or joining another
+    /// tab's session. Its token's `Renewed` follows.
+    SignedIn {
+        /// When the session's first token expires.
+        expires_at: Instant,
+    },
+    /// `state` changed.
+    StateChange {
+        /// The new state.
+        state: Phase,
+    },
     /// A new access token was stored.
     Renewed {
         /// When it expires.
@@ -157,6 +170,8 @@ pub enum Command {
     /// Tell the app's other tabs (only with `crossTab`); they hand it to
     /// [`Session::handle_tab_message`].
     Broadcast(TabMessage),
+    /// Write a decision to the app's `logger` (queued only when there is one).
+    Log(Log),
 }
 
 /// How a renewal request ended.
@@ -247,6 +262,8 @@ pub struct Session {
     /// An idle teardown's end of the server session, held until this time for another tab to
     /// show that the session is in use (see `CONFIRM_IDLE_MS`).
     unconfirmed_end: Option<UnconfirmedEnd>,
+    /// The token generation whose skipped renewal was logged: logged once per token.
+    skip_logged: u64,
     /// Oldest first; a few at a time, so taking from the front of a `Vec` costs nothing.
     commands: Vec<Command>,
 }
@@ -276,6 +293,7 @@ impl Session {
             shared_activity: Instant::default(),
             shared_at: None,
             unconfirmed_end: None,
+            skip_logged: 0,
             commands: Vec::new(),
         }
     }
@@ -371,6 +389,11 @@ impl Session {
         self.last_activity
     }
 
+    /// When the session is torn down without activity (`idleExpiresAt`), if signed in.
+    pub fn idle_expires_at(&self) -> Option<Instant> {
+        self.signed_in().then(|| self.idle_deadline())
+    }
+
     /// When the current token expires, if there is one.
     pub fn token_expires_at(&self) -> Option<Instant> {
         self.token.as_ref().map(|token| token.expires_at)
@@ -415,7 +438,7 @@ impl Session {
             self.last_activity = self.last_activity.max(at);
             self.active_since_renewal = true;
             if self.phase == Phase::Warning {
-                self.phase = Phase::Active;
+                self.set_phase(Phase::Active);
                 self.emit(Event::Active);
             }
         }
@@ -434,12 +457,12 @@ impl Session {
         self.cancel_renewal();
         self.unconfirmed_end = None;
         self.token = None; // a new sign-in inherits nothing, not even a refresh token
-        self.phase = Phase::Active;
+        self.set_phase(Phase::Active);
         self.signed_in_at = now;
         self.last_activity = now;
         self.active_since_renewal = false;
         self.backoff.reset();
-        self.store(token);
+        self.store(token, true);
         self.share_token();
         Ok(())
     }
@@ -502,8 +525,19 @@ impl Session {
         let info =
             ResponseInfo { carried_token: info.carried_token && generation.is_some(), ..*info };
         let decision = RetryDecision::for_response(&info);
-        if decision != RetryDecision::Return && generation == Some(self.generation) {
+        let current = generation == Some(self.generation);
+        if decision != RetryDecision::Return && current {
             self.token_refused = true;
+        }
+        if self.config.log && info.status == RetryDecision::UNAUTHORIZED && info.carried_token {
+            let line = match decision {
+                RetryDecision::Retry if current => Line::RetryAfterRenewal,
+                RetryDecision::Retry => Line::RetryWithNewerToken,
+                RetryDecision::ReturnAndDropToken => Line::NotRetriedStream,
+                RetryDecision::Return if info.retried => Line::NotRetriedSecond,
+                RetryDecision::Return => Line::NotRetriedChallenge,
+            };
+            self.log(line, self.now, "");
         }
         decision
     }
@@ -539,7 +573,7 @@ impl Session {
                     if self.signed_in() {
                         return; // the app signed in meanwhile; its token wins
                     }
-                    self.phase = Phase::Active;
+                    self.set_phase(Phase::Active);
                     self.signed_in_at = now;
                     self.last_activity = now;
                     self.active_since_renewal = false;
@@ -547,7 +581,7 @@ impl Session {
                     self.unconfirmed_end = None;
                 }
                 self.backoff.reset();
-                self.store(token);
+                self.store(token, flight.purpose == Purpose::Resume);
                 self.share_token();
             }
         }
@@ -566,7 +600,7 @@ impl Session {
             // Signing out means everywhere, even from a tab that was not signed in.
             self.broadcast(TabMessage::Teardown { reason: TeardownReason::Logout });
         }
-        self.phase = Phase::SignedOut;
+        self.set_phase(Phase::SignedOut);
     }
 
     /// Another tab signed out or timed out: follow it, reason `remote`. A resume in flight
@@ -648,6 +682,9 @@ impl Session {
             && now < self.idle_deadline()
             && !self.past_max_session(now)
             && self.token.is_some();
+        // A session begins here unless this tab is in it already; a sign-in in the sending tab
+        // after this tab's own is a new session too.
+        let joins = !self.signed_in() || signed_in_at > self.signed_in_at;
         if own_is_current {
             // A sign-in after this tab's, or a later token of the same session.
             let begun_later = signed_in_at > self.signed_in_at;
@@ -661,7 +698,7 @@ impl Session {
             self.signed_in_at =
                 if begun_later { signed_in_at } else { self.signed_in_at.min(signed_in_at) };
         } else {
-            self.phase = Phase::Active;
+            self.set_phase(Phase::Active);
             self.signed_in_at = signed_in_at;
             self.token = None;
         }
@@ -675,7 +712,7 @@ impl Session {
         // The renewal that produced it used up the activity before it.
         self.active_since_renewal = false;
         self.backoff.reset();
-        self.store(token);
+        self.store(token, joins);
         self.check_deadlines(now);
     }
 
@@ -711,12 +748,23 @@ impl Session {
         if self.phase == Phase::Active
             && self.config.idle.warn_at(self.last_activity).is_some_and(|at| now >= at)
         {
-            self.phase = Phase::Warning;
+            self.set_phase(Phase::Warning);
             self.emit(Event::IdleWarning { expires_at: idle });
+            self.log(Line::IdleWarning, idle, "");
         }
         let due = self.renewal_due_at().is_some_and(|at| now >= at);
-        if self.in_flight.is_none() && due && self.renewal_wanted() {
-            self.start_renewal(now, Purpose::Renew);
+        if self.in_flight.is_none() && due {
+            if self.renewal_wanted() {
+                self.start_renewal(now, Purpose::Renew);
+            } else if self.config.log && !self.token_refused {
+                // Said once per token. (A refused token is replaced on demand, for the request
+                // it failed: that renewal is not skipped.)
+                if self.skip_logged != self.generation {
+                    self.skip_logged = self.generation;
+                    let at = self.last_activity;
+                    self.log(Line::RenewalSkipped, at, "");
+                }
+            }
         }
     }
 
@@ -759,22 +807,32 @@ impl Session {
     fn renewal_failed(&mut self, now: Instant, flight: InFlight, code: ErrorCode) {
         // A failed resume leaves the client signed out: `start()` resolves false, no back-off.
         if flight.purpose == Purpose::Renew {
-            self.backoff.record_failure(now);
+            let retry_at = now.plus_ms(self.backoff.record_failure(now));
             self.active_since_renewal |= flight.was_active;
+            self.log(Line::RenewalFailed, retry_at, code.code());
         }
         self.emit(Event::Error { code });
     }
 
-    fn store(&mut self, mut token: Token) {
+    /// Keeps `token`; `begins`: it is the first of a session in this tab (`SignedIn`).
+    fn store(&mut self, mut token: Token, begins: bool) {
         // Rotation keeps the old refresh token when the server sends none (RFC 6749 6).
         if token.refresh_token.is_none() {
             token.refresh_token = self.token.take().and_then(|old| old.refresh_token);
         }
         let expires_at = token.expires_at;
+        if begins {
+            self.emit(Event::SignedIn { expires_at });
+        }
         self.token = Some(token);
         self.generation += 1;
         self.token_refused = false;
         self.emit(Event::Renewed { expires_at });
+        if self.config.log {
+            // Failures were forgotten, and the new token is not refused: the schedule's time.
+            let renew_at = self.renewal_due_at().unwrap_or_default();
+            self.log(Line::RenewalScheduled, renew_at, "");
+        }
     }
 
     /// Tells the other tabs of the token just stored here.
@@ -829,8 +887,12 @@ impl Session {
         let refresh_token = self.token.take().and_then(|token| token.refresh_token);
         self.token_refused = false;
         self.backoff.reset();
-        self.phase =
-            if reason == TeardownReason::Logout { Phase::SignedOut } else { Phase::Expired };
+        self.set_phase(if reason == TeardownReason::Logout {
+            Phase::SignedOut
+        } else {
+            Phase::Expired
+        });
+        self.log(Line::SignedOut, self.last_activity, reason.as_str());
         match ask_first {
             Some(now) => {
                 let due = now.plus_ms(CONFIRM_IDLE_MS);
@@ -857,6 +919,22 @@ impl Session {
 
     fn emit(&mut self, event: Event) {
         self.commands.push(Command::Emit(event));
+    }
+
+    /// A decision for the app's `logger`, if it has one (see [`Line`] for `at` and `word`).
+    fn log(&mut self, line: Line, at: Instant, word: &'static str) {
+        if self.config.log {
+            self.commands.push(Command::Log(Log { line, at, word }));
+        }
+    }
+
+    /// The one place `state` changes: the app hears of every change, once, before the event
+    /// that goes with it.
+    fn set_phase(&mut self, phase: Phase) {
+        if self.phase != phase {
+            self.phase = phase;
+            self.emit(Event::StateChange { state: phase });
+        }
     }
 }
 
@@ -973,5 +1051,337 @@ mod tests {
         session.handle_logout(t0.plus_ms(10));
         session.handle_renewal(t0.plus_ms(20), id, RenewalOutcome::Token(token(300.0)));
         assert_eq!(session.phase(), Phase::SignedOut);
+    }
+
+    // ---- signedin and statechange ----
+
+    fn session_with(edit: impl FnOnce(&mut RawOptions)) -> Session {
+        let mut raw = RawOptions::default();
+        edit(&mut raw);
+        Session::new(Config::from_raw(&raw, "https://app.example").unwrap())
+    }
+
+    fn logged() -> Session {
+        session_with(|raw| raw.logger = crate::core::options::Raw::Given(true))
+    }
+
+    fn logs(session: &mut Session) -> Vec<Log> {
+        std::iter::from_fn(|| session.poll_command())
+            .filter_map(|command| match command {
+                Command::Log(log) => Some(log),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn lines(session: &mut Session) -> Vec<Line> {
+        logs(session).into_iter().map(|log| log.line).collect()
+    }
+
+    fn events(session: &mut Session) -> Vec<Event> {
+        std::iter::from_fn(|| session.poll_command())
+            .filter_map(|command| match command {
+                Command::Emit(event) => Some(event),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn state_changes(events: &[Event]) -> Vec<Phase> {
+        events
+            .iter()
+            .filter_map(|event| match event {
+                Event::StateChange { state } => Some(*state),
+                _ => None,
+            })
+            .collect()
+    }
+
+    const T0: Instant = Instant::from_millis(1_000_000);
+    const MINUTE: u64 = 60_000;
+
+    #[test]
+    fn set_session_signs_in_then_stores_the_token_and_a_new_one_signs_in_again() {
+        let mut session = session();
+        session.handle_sign_in(T0, token(300.0)).unwrap();
+        let expires_at = T0.plus_ms(300_000);
+        assert_eq!(
+            events(&mut session),
+            [
+                Event::StateChange { state: Phase::Active },
+                Event::SignedIn { expires_at },
+                Event::Renewed { expires_at },
+            ]
+        );
+        // The app's own login again (another user, say): a new session, the state unchanged.
+        session.handle_sign_in(T0.plus_ms(1_000), token(300.0)).unwrap();
+        let expires_at = T0.plus_ms(301_000);
+        assert_eq!(
+            events(&mut session),
+            [Event::SignedIn { expires_at }, Event::Renewed { expires_at }]
+        );
+        // A malformed response changes nothing and says nothing.
+        assert!(session.handle_sign_in(T0.plus_ms(2_000), token(-1.0)).is_err());
+        assert_eq!(events(&mut session), []);
+    }
+
+    #[test]
+    fn a_renewal_is_not_a_sign_in() {
+        let mut session = session();
+        session.handle_sign_in(T0, token(300.0)).unwrap();
+        events(&mut session);
+        session.handle_activity(T0.plus_ms(MINUTE));
+        session.handle_timeout(T0.plus_ms(4 * MINUTE));
+        let id = renew_id(&mut session);
+        session.handle_renewal(
+            T0.plus_ms(4 * MINUTE + 100),
+            id,
+            RenewalOutcome::Token(token(300.0)),
+        );
+        let expires_at = T0.plus_ms(4 * MINUTE + 100 + 300_000);
+        assert_eq!(events(&mut session), [Event::Renewed { expires_at }]);
+    }
+
+    #[test]
+    fn a_successful_start_signs_in_and_a_rejected_one_stays_signed_out_silently() {
+        let mut resumed = session();
+        assert!(resumed.handle_resume(T0));
+        let id = renew_id(&mut resumed);
+        resumed.handle_renewal(T0.plus_ms(50), id, RenewalOutcome::Token(token(300.0)));
+        let expires_at = T0.plus_ms(50 + 300_000);
+        assert_eq!(
+            events(&mut resumed),
+            [
+                Event::StateChange { state: Phase::Active },
+                Event::SignedIn { expires_at },
+                Event::Renewed { expires_at },
+            ]
+        );
+
+        let mut rejected = session();
+        assert!(rejected.handle_resume(T0));
+        let id = renew_id(&mut rejected);
+        rejected.handle_renewal(T0.plus_ms(50), id, RenewalOutcome::Rejected);
+        assert_eq!(rejected.phase(), Phase::SignedOut);
+        assert_eq!(events(&mut rejected), []);
+    }
+
+    fn tab_token(at: Instant, signed_in_at: Instant) -> TabMessage {
+        TabMessage::Token {
+            token: Token {
+                access_token: "other".into(),
+                received_at: at,
+                expires_at: at.plus_ms(300_000),
+                refresh_token: None,
+            },
+            signed_in_at,
+            last_activity: at,
+        }
+    }
+
+    #[test]
+    fn joining_another_tabs_session_signs_in_but_its_renewals_do_not() {
+        let mut session = session();
+        session.handle_tab_message(T0, tab_token(T0, T0));
+        let expires_at = T0.plus_ms(300_000);
+        assert_eq!(
+            events(&mut session),
+            [
+                Event::StateChange { state: Phase::Active },
+                Event::SignedIn { expires_at },
+                Event::Renewed { expires_at },
+            ]
+        );
+        // The same session's next token (renewed in the other tab): no new session here.
+        let later = T0.plus_ms(4 * MINUTE);
+        session.handle_tab_message(later, tab_token(later, T0));
+        assert_eq!(events(&mut session), [Event::Renewed { expires_at: later.plus_ms(300_000) }]);
+        // A sign-in in the other tab after this tab's: a new session.
+        let again = T0.plus_ms(5 * MINUTE);
+        session.handle_tab_message(again, tab_token(again, again));
+        let expires_at = again.plus_ms(300_000);
+        assert_eq!(
+            events(&mut session),
+            [Event::SignedIn { expires_at }, Event::Renewed { expires_at }]
+        );
+        // A tab that timed out and joins the session again: signed in once more.
+        session.handle_timeout(again.plus_ms(16 * MINUTE));
+        assert_eq!(session.phase(), Phase::Expired);
+        events(&mut session);
+        let back = again.plus_ms(17 * MINUTE);
+        session.handle_tab_message(back, tab_token(back, again.plus_ms(16 * MINUTE + 30_000)));
+        let expires_at = back.plus_ms(300_000);
+        assert_eq!(
+            events(&mut session),
+            [
+                Event::StateChange { state: Phase::Active },
+                Event::SignedIn { expires_at },
+                Event::Renewed { expires_at },
+            ]
+        );
+    }
+
+    #[test]
+    fn every_state_change_is_told_once_in_order() {
+        let mut session =
+            session_with(|raw| raw.cross_tab = crate::core::options::Raw::Given(false));
+        session.handle_sign_in(T0, token(3600.0)).unwrap();
+        session.handle_timeout(T0.plus_ms(14 * MINUTE)); // the warning
+        session.handle_timeout(T0.plus_ms(14 * MINUTE + 10)); // nothing changes
+        session.handle_activity(T0.plus_ms(14 * MINUTE + 20)); // active again
+        session.handle_timeout(T0.plus_ms(30 * MINUTE)); // idle teardown
+        session.handle_logout(T0.plus_ms(31 * MINUTE)); // expired -> signed out
+        session.handle_logout(T0.plus_ms(32 * MINUTE)); // nothing changes
+        let all = events(&mut session);
+        assert_eq!(
+            state_changes(&all),
+            [Phase::Active, Phase::Warning, Phase::Active, Phase::Expired, Phase::SignedOut]
+        );
+        // Each change comes before the event it goes with, so a listener of either sees `state`.
+        let position = |wanted: Event| all.iter().position(|event| *event == wanted).unwrap();
+        assert!(
+            position(Event::StateChange { state: Phase::Warning })
+                < position(Event::IdleWarning { expires_at: T0.plus_ms(15 * MINUTE) })
+        );
+        assert!(
+            position(Event::StateChange { state: Phase::Expired })
+                < position(Event::Expired { reason: TeardownReason::Idle })
+        );
+    }
+
+    #[test]
+    fn the_getters_deadlines_follow_activity_and_are_none_when_signed_out() {
+        let mut session =
+            session_with(|raw| raw.cross_tab = crate::core::options::Raw::Given(false));
+        assert_eq!(session.idle_expires_at(), None);
+        assert_eq!(session.token_expires_at(), None);
+        session.handle_sign_in(T0, token(300.0)).unwrap();
+        assert_eq!(session.idle_expires_at(), Some(T0.plus_ms(15 * MINUTE)));
+        assert_eq!(session.token_expires_at(), Some(T0.plus_ms(5 * MINUTE)));
+        session.handle_activity(T0.plus_ms(2 * MINUTE));
+        assert_eq!(session.idle_expires_at(), Some(T0.plus_ms(17 * MINUTE)));
+        session.handle_timeout(T0.plus_ms(17 * MINUTE));
+        assert_eq!(session.phase(), Phase::Expired);
+        assert_eq!(session.idle_expires_at(), None);
+        assert_eq!(session.token_expires_at(), None);
+    }
+
+    #[test]
+    fn without_a_logger_nothing_is_logged() {
+        let mut session = session();
+        session.handle_sign_in(T0, token(300.0)).unwrap();
+        session.handle_timeout(T0.plus_ms(20 * MINUTE));
+        assert_eq!(logs(&mut session), []);
+    }
+
+    #[test]
+    fn the_logger_hears_the_schedule_the_skip_once_the_warning_and_the_teardown() {
+        let mut session = logged();
+        session.handle_sign_in(T0, token(300.0)).unwrap();
+        let scheduled = Log { line: Line::RenewalScheduled, at: T0.plus_ms(4 * MINUTE), word: "" };
+        assert_eq!(logs(&mut session), [scheduled]);
+        // No activity: the renewal is skipped, said once however often the deadlines are checked.
+        session.handle_timeout(T0.plus_ms(4 * MINUTE));
+        session.handle_timeout(T0.plus_ms(4 * MINUTE + 1_000));
+        let skipped = Log { line: Line::RenewalSkipped, at: T0, word: "" };
+        assert_eq!(logs(&mut session), [skipped]);
+        session.handle_timeout(T0.plus_ms(14 * MINUTE));
+        let warning = Log { line: Line::IdleWarning, at: T0.plus_ms(15 * MINUTE), word: "" };
+        assert_eq!(logs(&mut session), [warning]);
+        session.handle_timeout(T0.plus_ms(15 * MINUTE));
+        let signed_out = Log { line: Line::SignedOut, at: T0, word: "idle" };
+        assert_eq!(logs(&mut session), [signed_out]);
+    }
+
+    #[test]
+    fn the_logger_hears_why_a_session_ended() {
+        for (reason, word) in
+            [(TeardownReason::Logout, "logout"), (TeardownReason::Remote, "remote")]
+        {
+            let mut session = logged();
+            session.handle_sign_in(T0, token(300.0)).unwrap();
+            session.handle_activity(T0.plus_ms(MINUTE));
+            logs(&mut session);
+            match reason {
+                TeardownReason::Logout => session.handle_logout(T0.plus_ms(2 * MINUTE)),
+                _ => session.handle_remote_teardown(T0.plus_ms(2 * MINUTE)),
+            }
+            let last_activity = T0.plus_ms(MINUTE);
+            assert_eq!(
+                logs(&mut session),
+                [Log { line: Line::SignedOut, at: last_activity, word }]
+            );
+        }
+        let mut session = logged();
+        session.handle_sign_in(T0, token(300.0)).unwrap();
+        session.handle_activity(T0.plus_ms(MINUTE));
+        session.handle_timeout(T0.plus_ms(4 * MINUTE));
+        let id = renew_id(&mut session);
+        session.handle_renewal(T0.plus_ms(4 * MINUTE + 10), id, RenewalOutcome::Rejected);
+        assert_eq!(lines(&mut session), [Line::SignedOut]);
+        assert_eq!(session.phase(), Phase::Expired);
+    }
+
+    #[test]
+    fn the_logger_hears_a_failed_renewal_and_when_the_next_attempt_is() {
+        let mut session = logged();
+        session.handle_sign_in(T0, token(300.0)).unwrap();
+        session.handle_activity(T0.plus_ms(MINUTE));
+        session.handle_timeout(T0.plus_ms(4 * MINUTE));
+        let id = renew_id(&mut session);
+        let failed_at = T0.plus_ms(4 * MINUTE + 10);
+        session.handle_renewal(failed_at, id, RenewalOutcome::Status(503));
+        assert_eq!(
+            logs(&mut session),
+            [Log { line: Line::RenewalFailed, at: failed_at.plus_ms(1_000), word: "renew_failed" }]
+        );
+        session.handle_timeout(failed_at.plus_ms(1_000));
+        let id = renew_id(&mut session);
+        session.handle_renewal(failed_at.plus_ms(1_010), id, RenewalOutcome::Network);
+        let second = logs(&mut session);
+        assert_eq!(second.len(), 1);
+        assert_eq!(
+            (second[0].at, second[0].word),
+            (failed_at.plus_ms(3_010), "renew_network_error")
+        );
+    }
+
+    #[test]
+    fn the_logger_hears_what_is_done_about_each_401() {
+        let unauthorized = |challenge, retried, replayable| ResponseInfo {
+            status: 401,
+            www_authenticate: challenge,
+            carried_token: true,
+            retried,
+            replayable,
+        };
+        let invalid = Some(r#"Bearer error="invalid_token""#);
+        let scope = Some(r#"Bearer error="insufficient_scope""#);
+        let cases = [
+            (unauthorized(invalid, false, true), Some(1), Line::RetryAfterRenewal),
+            (unauthorized(None, false, true), Some(0), Line::RetryWithNewerToken),
+            (unauthorized(scope, false, true), Some(1), Line::NotRetriedChallenge),
+            (unauthorized(invalid, true, false), Some(1), Line::NotRetriedSecond),
+            (unauthorized(invalid, false, false), Some(1), Line::NotRetriedStream),
+        ];
+        for (info, generation, line) in cases {
+            let mut session = logged();
+            session.handle_sign_in(T0, token(300.0)).unwrap();
+            logs(&mut session);
+            session.handle_response(&info, generation);
+            // The retry asks for a token: renewed on demand, whether or not the user is active.
+            let _ = session.access_token(T0.plus_ms(10));
+            assert_eq!(lines(&mut session), [line], "{info:?}");
+        }
+        // A 403, or a 401 to a request sent without the token, is no decision to explain.
+        let mut session = logged();
+        session.handle_sign_in(T0, token(300.0)).unwrap();
+        logs(&mut session);
+        session.handle_response(
+            &ResponseInfo { status: 403, ..unauthorized(None, false, true) },
+            Some(1),
+        );
+        session.handle_response(&unauthorized(None, false, true), None);
+        assert_eq!(logs(&mut session), []);
     }
 }

@@ -295,6 +295,7 @@ impl Sim {
                     self.session_epoch += 1;
                 }
                 Command::Broadcast(message) => self.broadcasts.push(message),
+                Command::Log(_) => {} // no logger in these tests
             }
         }
     }
