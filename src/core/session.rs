@@ -610,7 +610,7 @@ impl Session {
         // On demand: the caller needs a token now, activity or not (the idle rule still bounds
         // the session); but not while backing off from failures. The floor interval may hold
         // it back for a moment (a 401 right after a renewal waits out the rest of it).
-        if !self.callers_wait() && !self.backoff.waiting_at(now) {
+        if !self.callers_wait() && !self.backoff.waiting_at(now) && self.can_renew() {
             self.demand = Some(Purpose::Renew);
             self.start_due_renewal(now);
         }
@@ -975,7 +975,7 @@ impl Session {
     fn renewal_due_at(&self) -> Option<Instant> {
         let due = match self.demand {
             Some(_) => self.now,
-            None if self.signed_in() => {
+            None if self.signed_in() && self.can_renew() => {
                 let token = self.token.as_ref()?;
                 if self.token_refused {
                     self.now
@@ -993,6 +993,13 @@ impl Session {
             Some(last) => due.and(last.plus_ms(RENEW_FLOOR_MS)),
             None => due,
         })
+    }
+
+    /// Whether a renewal can be asked for: a refresh-token grant needs a refresh token (a
+    /// session signed in without one lasts as long as its access token, unless another tab
+    /// shares one).
+    fn can_renew(&self) -> bool {
+        !self.config.grants_refresh_tokens() || self.refresh_token.is_some()
     }
 
     /// Rule 2: a proactive renewal needs real activity since the last successful renewal began
