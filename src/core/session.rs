@@ -645,11 +645,10 @@ impl Session {
             }
             return;
         }
-        let flight = current.map(|flight| {
+        if current.is_some() {
             self.in_flight = None;
-            flight
-        });
-        match (answer, flight) {
+        }
+        match (answer, current) {
             (Ok(token), Some(flight)) if flight.purpose == Purpose::Resume => {
                 if !self.signed_in() {
                     self.begin_session(now);
