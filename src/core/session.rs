@@ -421,6 +421,11 @@ impl Session {
         self.config.idle.deadline(self.last_activity)
     }
 
+    /// When the session began (sign-in, resume, or the session another tab shared).
+    pub fn signed_in_at(&self) -> Instant {
+        self.signed_in_at
+    }
+
     /// Time of the last real activity counted.
     pub fn last_activity(&self) -> Instant {
         self.last_activity
