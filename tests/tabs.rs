@@ -48,12 +48,12 @@ struct Tabs {
     reject_renewals: bool,
     /// Refresh-token strategy: the server rotates on every use and remembers used ones.
     refresh_tokens: bool,
-    /// Refresh tokens the server rotated and whose rotation reached a tab: sending one again
-    /// means a tab missed a rotation. (One whose answer was abandoned, the renewal timing out,
-    /// is burned at the server without any tab knowing: no client can avoid that, and servers
-    /// allow for it with a grace period; that is not counted.)
+    /// Refresh tokens the server rotated: sending one again means a tab missed a rotation. (Every
+    /// answer reaches its tab, even one the tab stopped waiting for.)
     used_refresh_tokens: HashSet<String>,
     reused_refresh_tokens: usize,
+    /// Refresh tokens revoked one by one (from answers that came after their session ended).
+    revocations: usize,
     issued: usize,
     /// When each issued token expires at the server.
     issue_times: Vec<u64>,
@@ -98,6 +98,7 @@ impl Tabs {
             refresh_tokens,
             used_refresh_tokens: HashSet::new(),
             reused_refresh_tokens: 0,
+            revocations: 0,
             issued: 0,
             issue_times: Vec::new(),
             delay_messages: false,
@@ -114,9 +115,10 @@ impl Tabs {
         self.issue_times.push(self.now + 300 * SECOND);
         TokenResponse {
             access_token: Some(format!("tok-{}", self.issued)),
-            expires_in: Some(300.0),
+            expires_in: Some(300.0.into()),
             token_type: Some("Bearer".into()),
             refresh_token: self.refresh_tokens.then(|| format!("rt-{}", self.issued)),
+            ..TokenResponse::default()
         }
     }
 
@@ -133,7 +135,7 @@ impl Tabs {
         let now = self.at();
         let threshold = self.tabs[tab].session.activity_report_threshold();
         let state = &mut self.tabs[tab];
-        if now < threshold {
+        if !now.reached(threshold) {
             if state.pending.is_none() {
                 state.flush_at = Some(threshold.as_millis());
             }
@@ -188,8 +190,15 @@ impl Tabs {
                     self.lock.push_back(Turn { tab, id, refresh_token, answer_at: None })
                 }
                 Command::CancelRenewal(id) => {
-                    self.lock.retain(|turn| !(turn.tab == tab && turn.id == id));
+                    // A grant already sent goes on, holding the lock, and is answered (as the
+                    // adapter does it): its rotated refresh token must reach the session.
+                    let refresh_tokens = self.refresh_tokens;
+                    self.lock.retain(|turn| {
+                        !(turn.tab == tab && turn.id == id)
+                            || (refresh_tokens && turn.answer_at.is_some())
+                    });
                 }
+                Command::Revoke(_) => self.revocations += 1,
                 Command::Emit(event) => self.tabs[tab].events.push((self.now, event)),
                 Command::EndServerSession { .. } => {
                     self.server_session_ends += 1;
@@ -249,12 +258,11 @@ impl Tabs {
         } else {
             RenewalOutcome::Token(self.issue())
         };
-        let before = self.tabs[turn.tab].session.token_expires_at();
-        self.input(turn.tab, |session, now| session.handle_renewal(now, turn.id, outcome));
-        let rotated = self.tabs[turn.tab].session.token_expires_at() != before;
-        if let Some(refresh) = turn.refresh_token.filter(|_| rotated) {
+        // The server rotates as it answers, whatever becomes of the answer at the client.
+        if let (Some(refresh), false) = (turn.refresh_token.clone(), self.reject_renewals) {
             self.used_refresh_tokens.insert(refresh);
         }
+        self.input(turn.tab, |session, now| session.handle_renewal(now, turn.id, outcome));
     }
 
     fn next_wakeup(&self) -> Option<u64> {
@@ -517,7 +525,7 @@ fn a_token_that_arrives_after_the_shared_deadline_revives_nothing() {
     let message = tabs.tabs[0].session.token_expires_at();
     assert!(message.is_some());
     // The other tab slept through the deadline; a token told late (before it slept) arrives.
-    let stale = TabMessage::Activity { at: tabs.at() };
+    let stale = TabMessage::Activity { at: tabs.now };
     tabs.now += 20 * MINUTE;
     let now = tabs.at();
     tabs.tabs[1].session.handle_tab_message(now, stale);
@@ -525,10 +533,104 @@ fn a_token_that_arrives_after_the_shared_deadline_revives_nothing() {
     assert_eq!(tabs.token(1), None);
 }
 
+/// Random sequences per property: three tabs (up to 80 steps each), and forged messages (up to
+/// 20 each).
+const TAB_CASES: u32 = 256;
+const FORGED_CASES: u32 = 1_024;
+
 mod properties {
     //! Random interleavings of input, sign-in, sign-out, requests and time across three tabs.
     use super::*;
+    use authpulse::core::SharedToken;
     use proptest::prelude::*;
+
+    /// A date another tab (another version of the app, or a bug) might send: any time around
+    /// now, in the far past or future, up to the latest JavaScript `Date` (the engine ignores
+    /// messages with dates beyond it).
+    fn date(now: u64) -> impl Strategy<Value = u64> {
+        prop_oneof![
+            (now - HOUR..now + HOUR),
+            Just(now),
+            (now..now + 400 * 24 * HOUR),
+            (0..now),
+            Just(8_640_000_000_000_000u64),
+        ]
+    }
+
+    fn forged(now: u64) -> impl Strategy<Value = TabMessage> {
+        let token = (date(now), date(now), date(now), date(now), any::<bool>(), 0..3u64, 0..3u64)
+            .prop_map(move |(a, b, signed_in_at, last_activity, refresh, serial, tag)| {
+                TabMessage::Token(SharedToken {
+                    access_token: "forged".into(),
+                    received_at: a.min(b),
+                    expires_at: a.max(b),
+                    refresh_token: refresh.then(|| "forged-refresh".into()),
+                    refresh_serial: serial,
+                    session_tag: now + tag,
+                    signed_in_at,
+                    last_activity,
+                })
+            });
+        prop_oneof![
+            3 => date(now).prop_map(|at| TabMessage::Activity { at }),
+            3 => token,
+            1 => Just(TabMessage::Hello),
+            1 => prop_oneof![
+                Just(TeardownReason::Idle),
+                Just(TeardownReason::MaxSession),
+                Just(TeardownReason::Remote),
+            ]
+            .prop_map(|reason| TabMessage::Teardown { reason }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: FORGED_CASES, ..ProptestConfig::default() })]
+
+        /// Rule 12: whatever another tab sends, with dates anywhere, no deadline moves past what
+        /// this tab's own clocks allow: no activity, sign-in or token receipt later than now,
+        /// so the idle deadline is at most the idle timeout away and the session cap at most
+        /// maxSessionMs; a token's expiry at most the lifetime the message gave it.
+        #[test]
+        fn messages_from_other_tabs_never_move_a_deadline_past_this_tabs_clocks(
+            signed_in in any::<bool>(),
+            steps in prop::collection::vec((0..20 * MINUTE, forged(T0 + 10 * MINUTE)), 1..20),
+            mono_origin in prop_oneof![Just(0u64), 0..HOUR],
+        ) {
+            let mut raw = RawOptions::default();
+            raw.max_session_ms = Raw::Given((2 * HOUR) as f64);
+            let mut session = Session::new(Config::from_raw(&raw, "https://app.example").unwrap());
+            let mut now = Instant::from_clocks(T0, mono_origin);
+            if signed_in {
+                let response = TokenResponse {
+                    access_token: Some("own".into()),
+                    expires_in: Some(300.0.into()),
+                    ..TokenResponse::default()
+                };
+                session.handle_sign_in(now, response).unwrap();
+            }
+            // The longest lifetime any token here was given.
+            let mut lifetime = 300_000;
+            for (elapsed, message) in steps {
+                now = now.plus_ms(elapsed);
+                if let TabMessage::Token(shared) = &message {
+                    lifetime = lifetime.max(shared.expires_at - shared.received_at);
+                }
+                session.handle_tab_message(now, message);
+                while session.poll_command().is_some() {}
+                if session.signed_in() {
+                    prop_assert!(!session.last_activity().is_after(now), "activity in the future");
+                    prop_assert!(!session.signed_in_at().is_after(now), "a sign-in in the future");
+                    prop_assert!(now.ms_until(session.idle_deadline()) <= 15 * MINUTE);
+                    let cap = session.signed_in_at().plus_ms(2 * HOUR);
+                    prop_assert!(now.ms_until(cap) <= 2 * HOUR);
+                    if let Some(expires_at) = session.token_expires_at() {
+                        prop_assert!(now.ms_until(expires_at) <= lifetime);
+                    }
+                }
+            }
+        }
+    }
 
     #[derive(Clone, Debug)]
     enum Step {
@@ -563,7 +665,7 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: TAB_CASES, ..ProptestConfig::default() })]
 
         /// Whatever happens in whichever tab: no tab hands out a token after the idle deadline
         /// of the user's latest input anywhere, nor an expired one; no refresh token is sent
