@@ -40,7 +40,11 @@ export async function startStaticOrigin() {
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     port: server.address().port,
-    stop: () => new Promise((resolve) => server.close(resolve)),
+    stop: () =>
+      new Promise((resolve) => {
+        server.close(resolve);
+        server.closeAllConnections(); // a page still open keeps its connections alive
+      }),
   };
 }
 
