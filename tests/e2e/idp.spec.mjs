@@ -1,6 +1,6 @@
 // The refresh-token strategy against a real identity provider nobody here wrote: panva's
 // oidc-provider (support/idp-process.mjs) on its own origin (127.0.0.1), the app on another site
-// (localhost), signed in through the provider's authorization code + PKCE flow in Chromium
+// (localhost; on the same site in the last test), signed in through the provider's authorization code + PKCE flow in Chromium
 // (fixtures/remote.js), with 2-minute access tokens and refresh-token rotation. The provider's
 // clock follows the page's (app.advance); what it did is read from its events and its store.
 //
@@ -14,14 +14,15 @@ const CLIENT_ID = "authpulse-spa";
 const PAGE = "/remote.html";
 
 const test = base.extend({
-  // The app's origin: another site than the provider's.
+  /** The app's host: `localhost`, another site than the provider's 127.0.0.1, or 127.0.0.1. */
+  appHost: ["localhost", { option: true }],
   site: async ({}, use) => {
     const site = await startStaticOrigin();
     await use(site);
     await site.stop();
   },
-  idp: async ({ site }, use) => {
-    const appOrigin = `http://localhost:${site.port}`;
+  idp: async ({ site, appHost }, use) => {
+    const appOrigin = `http://${appHost}:${site.port}`;
     const idp = await startIdp({ appOrigin, clientId: CLIENT_ID, redirectUri: `${appOrigin}${PAGE}` });
     idp.appOrigin = appOrigin;
     await idp.setClock(T0);
@@ -168,7 +169,6 @@ test("1. sign-in by code + PKCE, then 60 min of use on 2-minute tokens: each ren
   expect(userinfo.map((r) => `${r.token} → ${r.status}`)).toEqual(Array(20).fill("valid → 200"));
   const grants = tokenRequests(log);
   expect(grants.filter((r) => r.status !== 200).map((r) => `${(r.atMs - T0) / SECOND}s → ${r.status}`)).toEqual([]);
-  expect(grants.filter((r) => r.cookies), "no grant carries cookies").toEqual([]);
 });
 
 test("2. the idle teardown revokes the newest refresh token at the provider (RFC 7009)", async ({ app, idp }) => {
@@ -345,4 +345,28 @@ test("7. a provider that sends expires_in as a string of digits: renewals go on,
   expect((await app.events()).filter((e) => ["expired", "error"].includes(e.type))).toEqual([]);
   const res = await app.fetch(idp.config.userinfo_endpoint);
   expect(res.status).toBe(200);
+});
+
+test.describe("the provider on the app's site (as on a custom domain beside the app)", () => {
+  // Another origin, the same site: the browser would send the provider's SameSite=Lax session
+  // cookie with a request made with credentials.
+  test.use({ appHost: "127.0.0.1" });
+
+  test("8. grants and the revocation go without the provider's cookies", async ({ app, idp }) => {
+    await signIn(app, idp);
+    const cookies = await app.page.context().cookies(idp.url);
+    // Over http Chromium keeps the provider's `_session.legacy` cookies (no SameSite attribute: Lax).
+    expect(cookies.map((c) => c.name), "the browser holds the provider's session cookies").toContain("_session.legacy");
+    for (let minute = 1; minute <= 4; minute++) {
+      await app.advance(MINUTE, { step: 30 * SECOND });
+      await app.userInput();
+    }
+    await app.run(() => window.auth.logout());
+    const log = await idp.log();
+    const posts = log.requests.filter((r) => r.method === "POST" && ["/token", "/token/revocation"].includes(r.path));
+    expect(posts.filter((r) => r.path === "/token").length, "the code exchange and the renewals").toBeGreaterThanOrEqual(3);
+    expect(posts.filter((r) => r.path === "/token/revocation").map((r) => r.status)).toEqual([200]);
+    expect(posts.filter((r) => r.cookies).map((r) => `${(r.atMs - T0) / SECOND}s ${r.path}`), "no cookies sent").toEqual([]);
+    expect((await rotation(idp)).grantErrors).toBe(0);
+  });
 });
