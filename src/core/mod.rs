@@ -19,9 +19,9 @@ pub use origin::AllowedOrigins;
 pub use renewal::{Backoff, RenewSchedule};
 pub use retry::{Challenge, ResponseInfo, RetryDecision};
 pub use session::{
-    Command, ErrorCode, Event, Phase, RenewalId, RenewalOutcome, Session, TeardownReason,
-    TokenAccess,
+    Command, ErrorCode, Event, Phase, RenewalId, RenewalOutcome, RetryAfter, Session,
+    TeardownReason, TokenAccess,
 };
-pub use tabs::TabMessage;
+pub use tabs::{SharedToken, TabMessage};
 pub use time::Instant;
-pub use token::{BadTokenResponse, Token, TokenResponse};
+pub use token::{BadTokenResponse, ExpiresIn, Token, TokenResponse};
