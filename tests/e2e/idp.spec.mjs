@@ -283,8 +283,13 @@ test("5. a reload with no other tab open: start() resolves false and sends no gr
 
   await app.reload();
   await app.create(clientOptions(idp));
-  expect(await app.start(), "refresh tokens live in memory only: the reload signed the user out").toBe(false);
-  await app.advance(10 * SECOND);
+  // start() asks the other tabs and waits a moment for an answer: in the page's time.
+  await app.page.evaluate(() => {
+    window.__resumed = window.app.start();
+  });
+  await app.advance(10 * SECOND, { step: SECOND });
+  const resumed = await app.page.evaluate(() => window.__resumed);
+  expect(resumed, "refresh tokens live in memory only: the reload signed the user out").toBe(false);
   expect(await app.state()).toBe("signedOut");
   const after = tokenRequests(await idp.log()).slice(grantsBefore);
   expect(after.map((r) => `${r.method} ${r.path} → ${r.status}`), "no grant, not even one with an empty refresh token").toEqual([]);
