@@ -352,6 +352,29 @@ test("7. a provider that sends expires_in as a string of digits: renewals go on,
   expect(res.status).toBe(200);
 });
 
+test("9. an answer the client refuses (a 4-second access token) still hands over its rotated refresh token", async ({ app, idp }, testInfo) => {
+  await signIn(app, idp);
+  await app.advance(MINUTE);
+  await app.userInput();
+  // The renewal at 90 s gets an access token not longer than the client's 5 s skew margin:
+  // malformed (rule 11), but its new refresh token is the provider's word and must be kept.
+  await idp.shortAccessTokens(4);
+  for (let minute = 1; minute <= 6; minute++) {
+    await app.advance(MINUTE, { step: 30 * SECOND });
+    await app.userInput();
+  }
+  const refused = (await idp.events("grant.success")).filter((e) => e.expiresIn === 4);
+  expect(refused.map((e) => (e.atMs - T0) / SECOND), "the provider answered the 90 s renewal with a 4 s token").toEqual([90]);
+  expect((await app.events("error")).map((e) => e.detail.code)).toEqual(["bad_token_response"]);
+  const chain = await rotation(idp);
+  report(testInfo, `refused answer: ${chain.renewals} renewals, ${chain.grantErrors} grant errors`);
+  expect(chain.grants.filter((g) => !g.ok || !g.newest), "the refused answer's refresh token is the one presented next").toEqual([]);
+  expect(chain.grantsRevoked).toEqual([]);
+  expect(chain.renewals).toBeGreaterThanOrEqual(5);
+  expect(await app.state()).toBe("active");
+  expect((await app.fetch(idp.config.userinfo_endpoint)).status).toBe(200);
+});
+
 test.describe("the provider on the app's site (as on a custom domain beside the app)", () => {
   // Another origin, the same site: the browser would send the provider's SameSite=Lax session
   // cookie with a request made with credentials.

@@ -39,6 +39,7 @@ const errors = [];
 // handled the request); token responses written the way some other providers send them.
 const held = []; // { path, count, waiting: [send], released }
 let tokenResponseShim = null; // "expires_in-as-string"
+let shortAccessTokens = { secs: 0, count: 0 }; // the next `count` access tokens live `secs` seconds
 
 const server = createServer();
 await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -68,7 +69,11 @@ const provider = new Provider(issuer, {
     userinfo: { enabled: true },
   },
   ttl: {
-    AccessToken: accessTokenSecs,
+    AccessToken: () => {
+      if (shortAccessTokens.count <= 0) return accessTokenSecs;
+      shortAccessTokens.count--;
+      return shortAccessTokens.secs;
+    },
     AuthorizationCode: 60,
     IdToken: 3600,
     Interaction: 3600,
@@ -187,6 +192,10 @@ const operations = {
       }
     }
     return { released };
+  },
+  shortAccessTokens: ({ secs, count = 1 }) => {
+    shortAccessTokens = { secs, count };
+    return null;
   },
   shim: ({ name }) => {
     tokenResponseShim = name;

@@ -165,6 +165,11 @@ export class Idp {
     return this.#call("release");
   }
 
+  /** The provider issues its next `count` access tokens with a lifetime of `secs` seconds. */
+  shortAccessTokens(secs, count = 1) {
+    return this.#call("shortAccessTokens", { secs, count });
+  }
+
   /** Token responses rewritten as another provider would send them ("expires_in-as-string"). */
   shim(name) {
     return this.#call("shim", { name });
