@@ -6,8 +6,10 @@
 // (`token_endpoint_auth_method: none`), authorization code with PKCE (S256), `offline_access`
 // for a refresh token, refresh-token rotation, 2-minute access tokens, CORS for the app's origin
 // only, the RFC 7009 revocation endpoint, and the userinfo endpoint as the protected resource the
-// app calls. Nothing of the provider is changed: what the tests read comes from its events and its
-// token store, and from a log of the requests its HTTP server answered.
+// app calls. The provider's code is used as published: what the tests read comes from its events
+// and its token store, and from a log of the requests its HTTP server answered. A test may steer
+// it: hold an answer back (a slow network), issue short-lived access tokens (its `ttl` setting),
+// or rewrite `expires_in` as a string, as some other providers send it.
 //
 // Time. oidc-provider reads time through `Date` (its `epochTime()` is `Date.now() / 1000`), so
 // `Date` is replaced, before the provider is loaded, by one whose "now" stands still until the
