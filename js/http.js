@@ -82,7 +82,8 @@ export function tokenFields(response) {
  * One renew request: the session strategy (section 2 of the contract: the auth-session cookie,
  * so with credentials) when `clientId` is null, else the refresh_token grant (RFC 6749 section
  * 6; cookies play no part, so without credentials, as an identity provider's CORS expects).
- * Resolves to { status, fields, retryAfter } (fields: see tokenFields, from the JSON body);
+ * Resolves to { status, fields, retryAfter } (fields: see tokenFields, from the JSON body;
+ * retryAfter: ms, NaN without the header);
  * rejects when no response arrived.
  */
 export async function requestRenewal(page, [url, clientId], idleMs, refreshToken, signal) {
@@ -96,7 +97,10 @@ export async function requestRenewal(page, [url, clientId], idleMs, refreshToken
   }
   const response = await page.fetch(url, init);
   const body = await response.json().catch(() => undefined);
-  return { status: response.status, fields: tokenFields(body), retryAfter: response.headers.get("retry-after") };
+  // Retry-After (RFC 9110 section 10.2.3): delay-seconds or an HTTP date, as ms from now.
+  const after = response.headers.get("retry-after") ?? "";
+  const retryAfter = /^\d+$/.test(after) ? after * 1e3 : Date.parse(after) - Date.now();
+  return { status: response.status, fields: tokenFields(body), retryAfter };
 }
 
 const send = (page, url, init) => page.fetch(url, { method: "POST", keepalive: true, ...init }).catch(() => {});

@@ -29,8 +29,8 @@ use crate::core::options::{ParsedOrigin, ParsedUrl, Raw};
 use crate::core::token::MAX_TOKEN_LEN;
 use crate::core::{
     Command, Config, Event, ExpiresIn, Instant, RawOptions, RenewalId, RenewalOutcome,
-    ResponseInfo, RetryAfter, RetryDecision, Session, SharedToken, TabMessage, TeardownReason,
-    TokenAccess, TokenResponse,
+    ResponseInfo, RetryDecision, Session, SharedToken, TabMessage, TeardownReason, TokenAccess,
+    TokenResponse,
 };
 
 /// The session core as the JavaScript adapters drive it. Not part of the public API: apps use
@@ -174,21 +174,13 @@ impl Engine {
     /// The renew endpoint of renewal `id` answered with `status`, the body's token-response
     /// `fields` — `[access_token, expires_in, token_type, refresh_token, exp, iat, error]` as
     /// plain values (`exp` and `iat` the claims of a JWT access token), or `null` when the body
-    /// was not a JSON object — and the `Retry-After` header (a string or `null`).
+    /// was not a JSON object — and the delay its `Retry-After` header asked for in ms (NaN
+    /// without one).
     #[wasm_bindgen(js_name = renewalAnswered)]
-    pub fn renewal_answered(
-        &mut self,
-        id: f64,
-        status: u16,
-        fields: JsValue,
-        retry_after: JsValue,
-    ) {
+    pub fn renewal_answered(&mut self, id: f64, status: u16, fields: JsValue, retry_after_ms: f64) {
         let error = fields.dyn_ref::<Array>().and_then(|fields| text(&fields.get(6), 64));
-        let retry_after = text(&retry_after, 64).and_then(|value| {
-            let date = js_sys::Date::parse(&value);
-            let date = (date >= 0.0).then_some(date as u64); // NaN: not a date
-            RetryAfter::parse(&value, date)
-        });
+        // NaN: none; a date in the past: at once.
+        let retry_after = (!retry_after_ms.is_nan()).then_some(retry_after_ms as u64);
         let outcome = RenewalOutcome::from_answer(
             status,
             token_response(&fields),

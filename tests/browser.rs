@@ -84,7 +84,7 @@ fn sign_in(engine: &mut Engine, now: f64, response: &str) -> Result<(), JsValue>
 }
 
 fn answer(engine: &mut Engine, now: f64, id: f64, status: u16, body: JsValue) {
-    at(engine, now).renewal_answered(id, status, fields(&body), JsValue::NULL);
+    at(engine, now).renewal_answered(id, status, fields(&body), f64::NAN);
 }
 
 /// Default options, signed in at `T0` with token `t1` for 5 minutes.
@@ -278,8 +278,8 @@ fn nonsense_numbers_never_trap() {
         engine.timeout();
         let _ = engine.access();
         let body = json(r#"{"access_token":"x","expires_in":1e308}"#);
-        engine.renewal_answered(now, 200, fields(&body), JsValue::from_str("Wed, 21 Oct 2015"));
-        engine.renewal_answered(now, 503, JsValue::NULL, JsValue::from_f64(now));
+        engine.renewal_answered(now, 200, fields(&body), now);
+        engine.renewal_answered(now, 503, JsValue::NULL, now);
         engine.renewal_failed(now);
         let _ = engine.response(401, JsValue::from_str("\""), now, false, true, true);
         engine.tab(json(r#"[2,"t",1e300,-1,null,0,0,0,0]"#));

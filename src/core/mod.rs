@@ -19,8 +19,8 @@ pub use origin::AllowedOrigins;
 pub use renewal::{Backoff, RenewSchedule};
 pub use retry::{Challenge, ResponseInfo, RetryDecision};
 pub use session::{
-    Command, ErrorCode, Event, Phase, RenewalId, RenewalOutcome, RetryAfter, Session,
-    TeardownReason, TokenAccess,
+    Command, ErrorCode, Event, Phase, RenewalId, RenewalOutcome, Session, TeardownReason,
+    TokenAccess,
 };
 pub use tabs::{SharedToken, TabMessage};
 pub use time::Instant;

@@ -167,37 +167,6 @@ pub enum Command {
     Broadcast(TabMessage),
 }
 
-/// When a transient failure says to try again (`Retry-After`, RFC 9110 section 10.2.3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RetryAfter {
-    /// `delay-seconds`.
-    Seconds(u64),
-    /// An HTTP date, as a wall-clock date (ms since the Unix epoch).
-    Date(u64),
-}
-
-impl RetryAfter {
-    /// Reads a `Retry-After` value: decimal digits are seconds; anything else is a date the
-    /// driver parsed (`http_date_ms`, `None` if it is not one).
-    pub fn parse(value: &str, http_date_ms: Option<u64>) -> Option<RetryAfter> {
-        let value = value.trim_matches(|c| c == ' ' || c == '\t');
-        if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-            let seconds = value.bytes().fold(0u64, |sum, digit| {
-                sum.saturating_mul(10).saturating_add(u64::from(digit - b'0'))
-            });
-            return Some(RetryAfter::Seconds(seconds));
-        }
-        http_date_ms.map(RetryAfter::Date)
-    }
-
-    fn delay_ms(self, now: Instant) -> u64 {
-        match self {
-            RetryAfter::Seconds(seconds) => seconds.saturating_mul(1_000),
-            RetryAfter::Date(date) => date.saturating_sub(now.as_millis()),
-        }
-    }
-}
-
 /// How a renewal request ended.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RenewalOutcome {
@@ -207,8 +176,9 @@ pub enum RenewalOutcome {
     NotJson,
     /// 401 (or `invalid_grant`): there is no session any more.
     Rejected,
-    /// Any other status; with 429 or 503, what its `Retry-After` said.
-    Status(u16, Option<RetryAfter>),
+    /// Any other status; with 429 or 503, the delay its `Retry-After` asked for, in ms (the
+    /// driver reads its delay-seconds or HTTP date).
+    Status(u16, Option<u64>),
     /// The request failed before a response.
     Network,
 }
@@ -222,14 +192,14 @@ impl RenewalOutcome {
         status: u16,
         body: Option<TokenResponse>,
         error: Option<&str>,
-        retry_after: Option<RetryAfter>,
+        retry_after_ms: Option<u64>,
     ) -> Self {
         match (status, body) {
             (200..=299, Some(body)) => RenewalOutcome::Token(body),
             (200..=299, None) => RenewalOutcome::NotJson,
             (401, _) => RenewalOutcome::Rejected,
             (400, _) if error == Some("invalid_grant") => RenewalOutcome::Rejected,
-            (429 | 503, _) => RenewalOutcome::Status(status, retry_after),
+            (429 | 503, _) => RenewalOutcome::Status(status, retry_after_ms),
             (status, _) => RenewalOutcome::Status(status, None),
         }
     }
@@ -274,8 +244,8 @@ struct InFlight {
 pub struct Session {
     config: Config,
     phase: Phase,
-    /// The latest clock readings seen (see [`Instant::later`]): events handed in late never
-    /// move them back.
+    /// The latest clock readings (see [`Instant::later`]): events handed in late never move
+    /// them back.
     now: Instant,
     last_activity: Instant,
     signed_in_at: Instant,
@@ -314,9 +284,13 @@ pub struct Session {
     commands: Vec<Command>,
 }
 
-/// Of these deadlines, the one that `now`'s clocks reach first.
-fn first(now: Instant, deadlines: impl IntoIterator<Item = Option<Instant>>) -> Option<Instant> {
-    deadlines.into_iter().flatten().min_by_key(|&deadline| now.ms_until(deadline))
+/// Of two deadlines, the one that `now`'s clocks reach first.
+fn sooner(now: Instant, a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) if now.ms_until(b) < now.ms_until(a) => Some(b),
+        (None, b) => b,
+        (a, _) => a,
+    }
 }
 
 impl Session {
@@ -404,17 +378,13 @@ impl Session {
                 Phase::Active => self.config.idle.warn_at(self.last_activity),
                 _ => None,
             };
-            first(
-                self.now,
-                [
-                    Some(self.idle_deadline()),
-                    warn,
-                    self.max_session_deadline(),
-                    self.share_activity_at(),
-                ],
-            )
+            let now = self.now;
+            let cap = sooner(now, self.max_session_deadline(), self.share_activity_at());
+            sooner(now, sooner(now, Some(self.idle_deadline()), warn), cap)
         });
-        first(self.now, [renewal, session.flatten(), self.unconfirmed_end, self.joining])
+        let now = self.now;
+        let ends = sooner(now, self.unconfirmed_end, self.joining);
+        sooner(now, sooner(now, renewal, session.flatten()), ends)
     }
 
     /// When activity the other tabs have not heard of is due to be told, if there is any.
@@ -443,7 +413,7 @@ impl Session {
         // With other tabs, activity is shared every few seconds, so that their deadlines move
         // too; the adapter reports the last event it held back by this time at the latest.
         let share = self.config.cross_tab.then(|| self.next_share_at());
-        first(self.now, [Some(own), share]).unwrap_or(own)
+        sooner(self.now, Some(own), share).unwrap_or(own)
     }
 
     /// The idle deadline of the signed-in session.
@@ -644,59 +614,79 @@ impl Session {
         let now = self.advance(now);
         // Deadlines first: an answer after the idle deadline or the renewal timeout is late.
         self.check_deadlines(now);
-        let rotated = match &outcome {
-            RenewalOutcome::Token(response) => response.refresh_token().map(String::from),
-            _ => None,
+        let current = self.in_flight.filter(|flight| flight.id == id);
+        let (rotated, answer, retry_after_ms) = match outcome {
+            RenewalOutcome::Token(response) => {
+                let rotated = response.refresh_token().map(String::from);
+                (rotated, response.validate(now).map_err(ErrorCode::BadTokenResponse), None)
+            }
+            RenewalOutcome::NotJson => {
+                (None, Err(ErrorCode::BadTokenResponse(BadTokenResponse::NotJson)), None)
+            }
+            RenewalOutcome::Rejected => {
+                if let Some(flight) = current {
+                    self.in_flight = None;
+                    match flight.purpose {
+                        Purpose::Renew => self.teardown(TeardownReason::Session),
+                        Purpose::Resume => self.backoff.reset(),
+                    }
+                }
+                return;
+            }
+            RenewalOutcome::Status(status, retry_after_ms) => {
+                (None, Err(ErrorCode::Status(status)), retry_after_ms)
+            }
+            RenewalOutcome::Network => (None, Err(ErrorCode::Network), None),
         };
         if id.0 < self.session_first_renewal {
+            // Its session has ended: the refresh token it brought is revoked.
             if let Some(refresh_token) = rotated {
                 self.commands.push(Command::Revoke(refresh_token));
             }
             return;
         }
-        let Some(flight) = self.in_flight.filter(|flight| flight.id == id) else {
-            return self.take_late_answer(now, outcome, rotated);
-        };
-        self.in_flight = None;
-        let response = match outcome {
-            RenewalOutcome::Token(response) => response.validate(now),
-            RenewalOutcome::NotJson => Err(BadTokenResponse::NotJson),
-            RenewalOutcome::Rejected => {
-                match flight.purpose {
-                    Purpose::Renew => self.teardown(TeardownReason::Session),
-                    Purpose::Resume => self.backoff.reset(),
-                }
-                return;
-            }
-            RenewalOutcome::Status(status, retry_after) => {
-                let code = ErrorCode::Status(status);
-                return self.renewal_failed(now, flight, code, retry_after);
-            }
-            RenewalOutcome::Network => {
-                return self.renewal_failed(now, flight, ErrorCode::Network, None)
-            }
-        };
-        match response {
-            Err(bad) => {
-                self.take_refresh_token(rotated);
-                self.renewal_failed(now, flight, ErrorCode::BadTokenResponse(bad), None)
-            }
-            Ok(token) => {
-                if flight.purpose == Purpose::Resume {
-                    if self.signed_in() {
-                        return; // the app signed in meanwhile; its token wins
-                    }
+        let flight = current.map(|flight| {
+            self.in_flight = None;
+            flight
+        });
+        match (answer, flight) {
+            (Ok(token), Some(flight)) if flight.purpose == Purpose::Resume => {
+                if !self.signed_in() {
                     self.begin_session(now);
+                    self.store_renewed(token, rotated);
                 }
-                if rotated.is_some() {
-                    self.refresh_token = rotated;
-                    self.refresh_serial += 1;
+                // (else the app signed in meanwhile: its token wins)
+            }
+            (Ok(token), flight) => {
+                let newer = self
+                    .token
+                    .as_ref()
+                    .map_or(true, |current| token.expires_at.is_after(current.expires_at));
+                if self.signed_in() && (flight.is_some() || newer) {
+                    self.store_renewed(token, rotated);
+                } else {
+                    self.take_refresh_token(rotated);
                 }
-                self.backoff.reset();
-                self.store(token);
-                self.share_token();
+            }
+            (Err(code), flight) => {
+                self.take_refresh_token(rotated);
+                if let Some(flight) = flight {
+                    self.renewal_failed(now, flight, code, retry_after_ms);
+                }
             }
         }
+    }
+
+    /// Stores a renewed token with the refresh token that came with it (a response without
+    /// one keeps the old one, RFC 6749 section 6), and tells the other tabs.
+    fn store_renewed(&mut self, token: Token, rotated: Option<String>) {
+        if rotated.is_some() {
+            self.refresh_token = rotated;
+            self.refresh_serial += 1;
+        }
+        self.backoff.reset();
+        self.store(token);
+        self.share_token();
     }
 
     /// A refresh token that came with an answer the session cannot otherwise use (refused, or
@@ -712,33 +702,6 @@ impl Session {
             self.share_token();
         } else {
             self.commands.push(Command::Revoke(refresh_token));
-        }
-    }
-
-    /// An answer the session stopped waiting for: its access token only if valid, newer than
-    /// the current one, and the session still runs (its deadlines were checked); its refresh
-    /// token in any case.
-    fn take_late_answer(&mut self, now: Instant, outcome: RenewalOutcome, rotated: Option<String>) {
-        let late = match outcome {
-            RenewalOutcome::Token(response) => response.validate(now).ok(),
-            _ => None,
-        };
-        let newer = late.as_ref().is_some_and(|token| {
-            self.token
-                .as_ref()
-                .map_or(true, |current| token.expires_at.is_after(current.expires_at))
-        });
-        match late {
-            Some(token) if newer && self.signed_in() => {
-                if rotated.is_some() {
-                    self.refresh_token = rotated;
-                    self.refresh_serial += 1;
-                }
-                self.backoff.reset();
-                self.store(token);
-                self.share_token();
-            }
-            _ => self.take_refresh_token(rotated),
         }
     }
 
@@ -834,11 +797,6 @@ impl Session {
     fn adopt(&mut self, now: Instant, shared: SharedToken) {
         let now = self.advance(now);
         let received_at = now.dated(shared.received_at);
-        let token = Token {
-            access_token: shared.access_token,
-            received_at,
-            expires_at: received_at.plus_ms(shared.expires_at - shared.received_at),
-        };
         let signed_in_at = now.dated(shared.signed_in_at);
         let last_activity = now.dated(shared.last_activity).later(signed_in_at);
         let alive = !now.reached(self.config.idle.deadline(last_activity))
@@ -848,8 +806,18 @@ impl Session {
             return self.check_deadlines(now);
         }
         let same_session = shared.session_tag == self.session_tag;
-        // Of one session, the refresh token with more rotations behind it is the newer.
-        let newer_refresh_token = !same_session || shared.refresh_serial >= self.refresh_serial;
+        // Of one session, the refresh token with more rotations behind it is the newer: one
+        // rotated since (even with no new access token) is taken, the old never sent again.
+        let serial = shared.refresh_serial;
+        if same_session && serial > self.refresh_serial {
+            self.refresh_token = shared.refresh_token.clone();
+            self.refresh_serial = serial;
+        }
+        let token = Token {
+            access_token: shared.access_token,
+            received_at,
+            expires_at: received_at.plus_ms(shared.expires_at - shared.received_at),
+        };
         // This tab's own view may have passed its deadline (it did not run, or it missed
         // messages) while the session lived on in the sending tab, or was begun again there:
         // that session replaces this one, without a teardown that would end it on the server.
@@ -857,41 +825,33 @@ impl Session {
             && !now.reached(self.idle_deadline())
             && !self.past_max_session(now)
             && self.token.is_some();
-        if own_is_current {
-            // A sign-in after this tab's, or a later token of the same session.
-            let begun_later = !same_session && signed_in_at.is_after(self.signed_in_at);
-            let newer = begun_later
-                || (same_session
-                    && self
-                        .token
-                        .as_ref()
-                        .is_some_and(|current| token.expires_at.is_after(current.expires_at)));
-            if !newer {
-                // Crossed with this tab's own, newer token; its activity still counts here,
-                // and a refresh token rotated since is taken.
-                if same_session && shared.refresh_serial > self.refresh_serial {
-                    self.refresh_token = shared.refresh_token;
-                    self.refresh_serial = shared.refresh_serial;
-                }
-                self.count_remote_activity(last_activity);
-                return self.check_deadlines(now);
-            }
-            if begun_later {
-                self.signed_in_at = signed_in_at;
-                self.session_first_renewal = self.next_renewal_id;
-            }
-        } else {
-            if !same_session {
-                self.session_first_renewal = self.next_renewal_id;
-            }
-            self.phase = Phase::Active;
-            self.signed_in_at = signed_in_at;
-            self.token = None;
+        // Else: a sign-in after this tab's, or a later token of the same session.
+        let newer = !own_is_current
+            || if same_session {
+                self.token
+                    .as_ref()
+                    .is_some_and(|current| token.expires_at.is_after(current.expires_at))
+            } else {
+                signed_in_at.is_after(self.signed_in_at)
+            };
+        if !newer {
+            // Crossed with this tab's own, newer token; its activity still counts here.
+            self.count_remote_activity(last_activity);
+            return self.check_deadlines(now);
         }
-        self.session_tag = shared.session_tag;
-        if newer_refresh_token {
+        if !same_session {
+            // Another session: all of it.
+            self.session_tag = shared.session_tag;
             self.refresh_token = shared.refresh_token;
-            self.refresh_serial = shared.refresh_serial;
+            self.refresh_serial = serial;
+            self.session_first_renewal = self.next_renewal_id;
+        }
+        if !own_is_current || !same_session {
+            self.signed_in_at = signed_in_at;
+        }
+        if !own_is_current {
+            self.phase = Phase::Active;
+            self.token = None;
         }
         // A token too close to expiry to be handed out still brings the session: this tab
         // renews it as its own when needed.
@@ -901,12 +861,11 @@ impl Session {
         self.unconfirmed_end = None;
         self.joining = None;
         self.demand = None;
-        self.token_refused = false;
         // The renewal that produced it used up the activity before it.
         self.active_since_renewal = false;
         self.backoff.reset();
         self.store(token);
-        if !newer_refresh_token {
+        if serial < self.refresh_serial {
             // This tab knows a newer refresh token than the sender: tell the tabs.
             self.share_token();
         }
@@ -985,14 +944,24 @@ impl Session {
             }
             None => return None,
         };
+        // Each condition may be met by either clock: the one the clocks reach last decides.
         let due = match self.backoff.retry_at() {
-            Some(retry) if self.demand != Some(Purpose::Resume) => due.and(retry),
+            Some(retry) if self.demand != Some(Purpose::Resume) => self.last_of(due, retry),
             _ => due,
         };
         Some(match self.last_renewal {
-            Some(last) => due.and(last.plus_ms(RENEW_FLOOR_MS)),
+            Some(last) => self.last_of(due, last.plus_ms(RENEW_FLOOR_MS)),
             None => due,
         })
+    }
+
+    /// Of two deadlines, the one that the clocks reach last from now.
+    fn last_of(&self, a: Instant, b: Instant) -> Instant {
+        if self.now.ms_until(b) > self.now.ms_until(a) {
+            b
+        } else {
+            a
+        }
     }
 
     /// Whether a renewal can be asked for: a refresh-token grant needs a refresh token (a
@@ -1037,14 +1006,12 @@ impl Session {
         now: Instant,
         flight: InFlight,
         code: ErrorCode,
-        retry_after: Option<RetryAfter>,
+        retry_after_ms: Option<u64>,
     ) {
         // A failed resume leaves the client signed out: `start()` resolves false, no back-off.
         if flight.purpose == Purpose::Renew {
-            match retry_after {
-                Some(retry_after) => {
-                    self.backoff.record_retry_after(now, retry_after.delay_ms(now))
-                }
+            match retry_after_ms {
+                Some(delay_ms) => self.backoff.record_retry_after(now, delay_ms),
                 None => {
                     self.backoff.record_failure(now);
                 }
@@ -1192,7 +1159,7 @@ mod tests {
     #[test]
     fn renew_answers_map_to_outcomes() {
         let body = || Some(token(60.0));
-        let later = Some(RetryAfter::Seconds(120));
+        let later = Some(120_000);
         assert_eq!(
             RenewalOutcome::from_answer(200, body(), None, None),
             RenewalOutcome::Token(token(60.0))

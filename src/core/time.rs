@@ -87,27 +87,21 @@ impl Instant {
     }
 
     /// Whether `self` came after `other` as events of one tab: by the monotonic clock, which
-    /// never goes back; by the wall clock between readings the monotonic clock cannot tell
-    /// apart.
+    /// never goes back (readings it cannot tell apart are simultaneous).
     pub const fn is_after(self, other: Instant) -> bool {
-        self.mono > other.mono || (self.mono == other.mono && self.wall > other.wall)
+        self.mono > other.mono
     }
 
-    /// The later of two events (see [`Instant::is_after`]).
+    /// The later of two events (see [`Instant::is_after`]), `other` if the monotonic clock
+    /// cannot tell them apart. Also the clocks' latest readings after `self` and then
+    /// `other`: the wall clock's reading is taken as it is, back or forward, so that a deadline
+    /// it passes is seen at once, unless the monotonic clock says `other` is older (an event
+    /// handed in late).
     pub const fn later(self, other: Instant) -> Instant {
-        if other.is_after(self) {
-            other
-        } else {
+        if self.is_after(other) {
             self
-        }
-    }
-
-    /// A deadline that has passed only once one clock has reached both `self` and `other`:
-    /// each clock's later reading.
-    pub const fn and(self, other: Instant) -> Instant {
-        Instant {
-            wall: if self.wall > other.wall { self.wall } else { other.wall },
-            mono: if self.mono > other.mono { self.mono } else { other.mono },
+        } else {
+            other
         }
     }
 
@@ -178,8 +172,12 @@ mod tests {
         let after_set_back = Instant::from_clocks(1_000, 11);
         assert!(after_set_back.is_after(before));
         assert_eq!(before.later(after_set_back), after_set_back);
-        assert!(Instant::from_clocks(3, 10).is_after(Instant::from_clocks(2, 10)));
-        assert_eq!(before.and(after_set_back), Instant::from_clocks(2_000, 11));
+        assert!(!Instant::from_clocks(3, 10).is_after(Instant::from_clocks(2, 10)));
+        // The latest readings: a wall clock stepping while the monotonic one stands still
+        // (asleep) is taken; an event handed in late is not.
+        assert_eq!(before.later(Instant::from_clocks(9_000, 10)), Instant::from_clocks(9_000, 10));
+        assert_eq!(before.later(Instant::from_clocks(1_500, 10)), Instant::from_clocks(1_500, 10));
+        assert_eq!(before.later(Instant::from_clocks(9_000, 9)), before);
     }
 
     #[test]

@@ -130,12 +130,17 @@ impl Token {
 /// Whether `token` is an RFC 6750 (section 2.1) `b64token` of at most [`MAX_TOKEN_LEN`] bytes:
 /// `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
 pub fn is_bearer_token(token: &str) -> bool {
-    let bytes = token.as_bytes();
-    let body = bytes.iter().rposition(|&b| b != b'=').map_or(0, |last| last + 1);
-    body > 0
-        && bytes.len() <= MAX_TOKEN_LEN
-        && bytes[..body].iter().all(|&b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+    let mut padding = false;
+    token.len() <= MAX_TOKEN_LEN
+        && !token.is_empty()
+        && !token.starts_with('=')
+        && token.bytes().all(|b| {
+            padding |= b == b'=';
+            if padding {
+                b == b'='
+            } else {
+                b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+            }
         })
 }
 
@@ -194,13 +199,12 @@ fn seconds_ms(expires_in: &ExpiresIn) -> Result<u64, BadTokenResponse> {
             Ok((seconds * SECOND_MS as f64) as u64)
         }
         ExpiresIn::Text(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
-            let seconds = text.bytes().fold(0u64, |sum, digit| {
-                sum.saturating_mul(10).saturating_add(u64::from(digit - b'0'))
-            });
-            if seconds == 0 {
-                Err(BadTokenResponse::BadExpiresIn)
+            // In a float: no overflow, and a saturating cast at the end.
+            let seconds = text.bytes().fold(0.0, |sum, digit| sum * 10.0 + f64::from(digit - b'0'));
+            if seconds > 0.0 {
+                Ok((seconds * SECOND_MS as f64) as u64)
             } else {
-                Ok(seconds.saturating_mul(SECOND_MS))
+                Err(BadTokenResponse::BadExpiresIn)
             }
         }
         _ => Err(BadTokenResponse::BadExpiresIn),

@@ -15,8 +15,8 @@ use std::collections::VecDeque;
 
 use authpulse::core::options::{Raw, RawOptions};
 use authpulse::core::{
-    Command, Config, Event, Instant, RenewalId, RenewalOutcome, ResponseInfo, RetryAfter,
-    RetryDecision, Session, TabMessage, TeardownReason, TokenAccess, TokenResponse,
+    Command, Config, Event, Instant, RenewalId, RenewalOutcome, ResponseInfo, RetryDecision,
+    Session, TabMessage, TeardownReason, TokenAccess, TokenResponse,
 };
 
 pub const SECOND: u64 = 1_000;
@@ -64,8 +64,10 @@ pub struct FetchResult {
     pub status: u16,
     /// What the server saw, per attempt.
     pub attempts: Vec<ApiSaw>,
-    /// When each attempt was sent.
+    /// When each attempt was sent (wall clock).
     pub sent_at: Vec<u64>,
+    /// The same by both clocks.
+    pub sent_clocks: Vec<Instant>,
 }
 
 #[derive(Clone, Debug)]
@@ -76,11 +78,11 @@ struct Issued {
     session_epoch: u64,
 }
 
-/// A renewal the server has received and not answered yet (times by the monotonic clock).
+/// A renewal the server has received and not answered yet (`answer_at` by the monotonic clock).
 #[derive(Clone, Debug)]
 struct PendingRenewal {
     id: RenewalId,
-    sent_at: u64,
+    sent_at: Instant,
     answer_at: u64,
 }
 
@@ -134,7 +136,7 @@ pub struct Sim {
     /// The same by both clocks.
     pub last_activity_clocks: Option<Instant>,
     /// Start of the last successful renewal, or the sign-in.
-    pub renewal_basis: u64,
+    pub renewal_basis: Instant,
     /// What the session told other tabs (a single tab: nobody listens).
     pub broadcasts: Vec<TabMessage>,
 }
@@ -183,7 +185,7 @@ impl Sim {
             outstanding: Vec::new(),
             last_activity_input: None,
             last_activity_clocks: None,
-            renewal_basis: T0,
+            renewal_basis: Instant::from_millis(T0),
             broadcasts: Vec::new(),
         }
     }
@@ -194,7 +196,7 @@ impl Sim {
 
     /// Milliseconds since the simulation started.
     pub fn elapsed(&self) -> u64 {
-        self.now - T0
+        self.now.saturating_sub(T0)
     }
 
     fn issue(&mut self) -> TokenResponse {
@@ -218,7 +220,7 @@ impl Sim {
         let response = self.issue();
         let result = self.session.handle_sign_in(self.at(), response);
         assert!(result.is_ok());
-        self.renewal_basis = self.now;
+        self.renewal_basis = self.at();
         self.drain();
     }
 
@@ -232,7 +234,7 @@ impl Sim {
         self.settle();
         self.on_demand = false;
         if self.session.signed_in() && !was_signed_in {
-            self.renewal_basis = self.now;
+            self.renewal_basis = self.at();
         }
         self.session.signed_in()
     }
@@ -289,15 +291,15 @@ impl Sim {
                         clocks: self.at(),
                         caller_waiting: self.on_demand,
                         active_since_renewal: self
-                            .last_activity_input
-                            .is_some_and(|at| at >= self.renewal_basis),
+                            .last_activity_clocks
+                            .is_some_and(|at| !self.renewal_basis.is_after(at)),
                     });
                     self.outstanding.push(id);
                     if self.renew_mode != RenewMode::Silent {
                         let answer_at = self.mono + self.renew_latency_ms;
                         self.pending_renewals.push_back(PendingRenewal {
                             id,
-                            sent_at: self.now,
+                            sent_at: self.at(),
                             answer_at,
                         });
                     }
@@ -335,7 +337,8 @@ impl Sim {
             }
             RenewMode::Status(status) => RenewalOutcome::Status(status, None),
             RenewMode::RetryAfter(status, seconds) => {
-                RenewalOutcome::Status(status, Some(RetryAfter::Seconds(seconds)))
+                // As a driver reports it: whether it counts is the core's to say.
+                RenewalOutcome::from_answer(status, None, None, Some(seconds * SECOND))
             }
             RenewMode::Reject => RenewalOutcome::Rejected,
             RenewMode::Network => RenewalOutcome::Network,
@@ -475,8 +478,10 @@ impl Sim {
     pub fn fetch_with(&mut self, api: impl Fn(ApiSaw) -> u16) -> FetchResult {
         let mut attempts = Vec::new();
         let mut sent_at = vec![];
+        let mut sent_clocks = vec![];
         let first = self.acquire();
         sent_at.push(self.now);
+        sent_clocks.push(self.at());
         let saw = self.server_check(first.as_ref().map(|(token, _)| token.as_str()));
         attempts.push(saw);
         let status = api(saw);
@@ -491,19 +496,20 @@ impl Sim {
         let decision =
             self.session.handle_response(&info, first.as_ref().map(|(_, generation)| *generation));
         if decision != RetryDecision::Retry {
-            return FetchResult { status, attempts, sent_at };
+            return FetchResult { status, attempts, sent_at, sent_clocks };
         }
         let Some((token, generation)) = self.acquire() else {
-            return FetchResult { status, attempts, sent_at }; // the original 401
+            return FetchResult { status, attempts, sent_at, sent_clocks }; // the original 401
         };
         sent_at.push(self.now);
+        sent_clocks.push(self.at());
         let saw = self.server_check(Some(&token));
         attempts.push(saw);
         let retry_status = api(saw);
         let info = ResponseInfo { status: retry_status, retried: true, ..info };
         let again = self.session.handle_response(&info, Some(generation));
         assert_eq!(again, RetryDecision::Return, "a request is retried once only");
-        FetchResult { status: retry_status, attempts, sent_at }
+        FetchResult { status: retry_status, attempts, sent_at, sent_clocks }
     }
 
     pub fn expired_events(&self) -> Vec<(u64, TeardownReason)> {
