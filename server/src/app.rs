@@ -183,7 +183,15 @@ pub fn build_app(config: &Config, clock: Clock) -> Result<App, BuildError> {
     Ok(App { router, echo })
 }
 
-/// CORS for the configured origins: credentials allowed, so each origin is listed, never `*`.
+/// How long a browser may keep a preflight's answer: a renewal every few minutes then costs one
+/// request, not two. (Chromium caps this at 2 h, Firefox at 24 h.)
+pub const CORS_MAX_AGE_SECS: u64 = 600;
+
+/// CORS for the configured origins, for an app on another origin (the contract's section 2):
+/// credentials allowed, so each origin is listed, never `*`; the headers the SDK sends
+/// (`X-Requested-With`, `Content-Type`, `Authorization`) allowed; and the response headers it
+/// reads (`WWW-Authenticate`, `Retry-After`) exposed. Every response carries it, errors included,
+/// so a cross-origin client can read a `401` as "signed out" rather than as a network error.
 fn cors_layer(origins: &[String]) -> Result<Option<CorsLayer>, BuildError> {
     if origins.is_empty() {
         return Ok(None);
@@ -191,8 +199,8 @@ fn cors_layer(origins: &[String]) -> Result<Option<CorsLayer>, BuildError> {
     let origins = origins
         .iter()
         .map(|origin| {
-            HeaderValue::from_str(origin.trim_end_matches('/')).map_err(|_| {
-                BuildError::Config(format!("--allowed-origin {origin:?} is not a valid origin"))
+            serialized_origin(origin).map_err(|problem| {
+                BuildError::Config(format!("--allowed-origin {origin:?}: {problem}"))
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -206,8 +214,69 @@ fn cors_layer(origins: &[String]) -> Result<Option<CorsLayer>, BuildError> {
                 header::CONTENT_TYPE,
                 HeaderName::from_static("x-requested-with"),
             ])
-            .expose_headers([header::WWW_AUTHENTICATE]),
+            .expose_headers([header::WWW_AUTHENTICATE, header::RETRY_AFTER])
+            .max_age(std::time::Duration::from_secs(CORS_MAX_AGE_SECS)),
     ))
+}
+
+/// `scheme://host[:port]` as a browser sends it in `Origin` (RFC 6454 section 6.1): http or
+/// https, the host in lower case, the scheme's default port left out, no path, query, fragment
+/// or credentials; a trailing `/` is dropped. Anything else could never match a request's
+/// `Origin`, so it is refused at start.
+fn serialized_origin(text: &str) -> Result<HeaderValue, &'static str> {
+    let text = text.trim();
+    let text = text.strip_suffix('/').unwrap_or(text);
+    if text == "*" || text.eq_ignore_ascii_case("null") {
+        return Err(
+            "list each origin: with credentials a wildcard or null origin is never allowed",
+        );
+    }
+    let (scheme, rest) = text.split_once("://").ok_or("not an origin: scheme://host[:port]")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "http" => "80",
+        "https" => "443",
+        _ => return Err("the scheme must be http or https"),
+    };
+    if rest.contains(['/', '?', '#', '@', '\\']) || rest.chars().any(char::is_whitespace) {
+        return Err("an origin has no path, query, fragment or credentials");
+    }
+    // An IPv6 literal is bracketed: `[::1]:8080`.
+    let (host, port) = match rest.strip_prefix('[') {
+        Some(inner) => {
+            let (address, after) = inner.split_once(']').ok_or("an unclosed [ in the host")?;
+            let port = match after {
+                "" => None,
+                _ => Some(after.strip_prefix(':').ok_or("the port must follow a :")?),
+            };
+            (&rest[..address.len() + 2], port)
+        }
+        None => match rest.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (rest, None),
+        },
+    };
+    if host.is_empty() || host == "[]" {
+        return Err("the host is missing");
+    }
+    let port = match port {
+        None => None,
+        Some(port)
+            if !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            match port.parse::<u32>() {
+                Ok(number) if number <= 65_535 => Some(number.to_string()),
+                _ => return Err("the port must be at most 65535"),
+            }
+        }
+        Some(_) => return Err("the port must be a number"),
+    };
+    let host = host.to_ascii_lowercase();
+    let origin = match port {
+        Some(port) if port != default_port => format!("{scheme}://{host}:{port}"),
+        _ => format!("{scheme}://{host}"),
+    };
+    HeaderValue::from_str(&origin).map_err(|_| "not a valid header value")
 }
 
 async fn not_found() -> ApiError {
@@ -280,5 +349,50 @@ impl AppState {
         }
         let user = self.store.user(&session.username)?;
         Ok(self.sign_in_policy.check(now_ms, session, user.as_ref()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::serialized_origin;
+
+    #[test]
+    fn allowed_origins_are_serialized_as_browsers_send_them() {
+        let ok =
+            |text: &str| serialized_origin(text).map(|value| value.to_str().unwrap().to_owned());
+        assert_eq!(ok("http://app.example:3000").unwrap(), "http://app.example:3000");
+        assert_eq!(ok("http://app.example:3000/").unwrap(), "http://app.example:3000");
+        assert_eq!(ok(" HTTPS://App.Example ").unwrap(), "https://app.example");
+        assert_eq!(ok("https://app.example:443").unwrap(), "https://app.example");
+        assert_eq!(ok("http://app.example:80").unwrap(), "http://app.example");
+        assert_eq!(ok("http://app.example:0443").unwrap(), "http://app.example:443");
+        assert_eq!(ok("http://[::1]:8080").unwrap(), "http://[::1]:8080");
+        assert_eq!(ok("http://[::1]").unwrap(), "http://[::1]");
+        assert_eq!(ok("http://127.0.0.1:5173").unwrap(), "http://127.0.0.1:5173");
+    }
+
+    #[test]
+    fn what_could_never_match_an_origin_is_refused() {
+        for text in [
+            "*",
+            "null",
+            "app.example",
+            "ftp://app.example",
+            "http://",
+            "http://app.example/path",
+            "http://app.example?x",
+            "http://app.example#x",
+            "http://user@app.example",
+            "http://app.example:",
+            "http://app.example:http",
+            "http://app.example:65536",
+            "http://app.example:123456",
+            "http://[::1",
+            "http://[::1]8080",
+            "http://[]",
+            "http://app example",
+        ] {
+            assert!(serialized_origin(text).is_err(), "{text:?} was accepted");
+        }
     }
 }

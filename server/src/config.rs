@@ -73,7 +73,10 @@ pub struct Config {
     pub secure_cookie: bool,
 
     /// An origin allowed to call the server with credentials (CORS), e.g. a front end on
-    /// another port. Repeat the flag, or separate with commas in the variable.
+    /// another port: `scheme://host[:port]`, as browsers send it in `Origin`. The session cookie
+    /// is `SameSite=Lax`, so such a front end must be on the server's site (another port of the
+    /// same host, or app.example.com beside auth.example.com). Repeat the flag, or separate with
+    /// commas in the variable.
     #[arg(long = "allowed-origin", env = "AUTHPULSE_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
 

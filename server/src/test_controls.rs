@@ -4,7 +4,8 @@
 //! - `GET/POST /test/clock`: read or move the server's clock (it follows the browser's fake one).
 //! - `GET /test/log`, `POST /test/log/clear`: every request the server saw, with whether it
 //!   carried a bearer token and what that token was.
-//! - `POST /test/fail`, `POST /test/fail/clear`: make the next requests to a path fail.
+//! - `POST /test/fail`, `POST /test/fail/clear`: make the next requests to a path fail (with a
+//!   `Retry-After` if asked).
 //! - `GET /test/echo`, `POST /test/echo/clear`: what the echo origin received.
 //! - `POST /test/reset`: all of the above cleared (the clock is left alone).
 
@@ -12,7 +13,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -115,6 +116,9 @@ struct FailureRule {
     /// Real milliseconds to hold the request before answering (to test in-flight sharing).
     #[serde(default)]
     delay_ms: Option<u64>,
+    /// A `Retry-After` header for the injected status (seconds or an HTTP date, as given).
+    #[serde(default)]
+    retry_after: Option<String>,
 }
 
 impl TestState {
@@ -212,6 +216,9 @@ pub async fn inject_failures(
     };
     let mut response =
         ApiError::new(status, "injected_failure", "failure injected by /test/fail").into_response();
+    if let Some(value) = rule.retry_after.and_then(|value| HeaderValue::from_str(&value).ok()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
     response.extensions_mut().insert(Injected);
     response
 }
@@ -305,6 +312,12 @@ async fn add_failure(
             return Err(ApiError::bad_request("status must be an HTTP status from 200 to 999"));
         }
     }
+    if rule.retry_after.as_deref().is_some_and(|value| HeaderValue::from_str(value).is_err()) {
+        return Err(ApiError::bad_request("retryAfter must be a header value"));
+    }
+    if rule.retry_after.is_some() && rule.status.is_none() {
+        return Err(ApiError::bad_request("retryAfter goes with a status"));
+    }
     if rule.status.is_none() && rule.delay_ms.is_none() {
         return Err(ApiError::bad_request("give a status, a delayMs, or both"));
     }
@@ -355,6 +368,7 @@ mod tests {
             count,
             until_ms,
             delay_ms: None,
+            retry_after: None,
         }
     }
 

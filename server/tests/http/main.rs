@@ -6,6 +6,7 @@ mod bad_input;
 mod bearer;
 mod binary;
 mod common;
+mod cors;
 mod devices;
 mod password;
 mod persistence;

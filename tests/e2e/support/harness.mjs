@@ -30,17 +30,18 @@ export class App {
   }
 
   /**
-   * Installs the clock, opens the test app and loads the package. Another tab of a browser
-   * context whose clock runs already (`{ clock: false }`) shares that clock.
+   * Installs the clock, opens the test app (`url`, by default the server's `/app.html`) and
+   * loads the package. Another tab of a browser context whose clock runs already
+   * (`{ clock: false }`) shares that clock.
    */
-  async open({ clock = true } = {}) {
+  async open({ clock = true, url = `${this.server.url}/app.html` } = {}) {
     await this.page.addInitScript(tracePageNetwork);
     if (clock) {
       await this.page.clock.install({ time: T0 - SECOND });
       await this.page.clock.pauseAt(T0);
       await this.server.setClock(T0);
     }
-    await this.page.goto(`${this.server.url}/app.html`);
+    await this.page.goto(url);
     return this.page.evaluate(() => window.app.load());
   }
 

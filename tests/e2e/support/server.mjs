@@ -76,7 +76,7 @@ export class Server {
     return this.call("POST", "/test/log/clear");
   }
 
-  /** A failure rule: { path, status?, count?, untilMs?, delayMs? }. */
+  /** A failure rule: { path, status?, count?, untilMs?, delayMs?, retryAfter? }. */
   fail(rule) {
     return this.call("POST", "/test/fail", rule);
   }
