@@ -687,6 +687,18 @@ impl Session {
         if current.is_some() {
             self.in_flight = None;
         }
+        // A renewal started after this one carries the refresh token this answer rotated out: sent,
+        // it would be a reuse, and the server would revoke the grant (RFC 9700 section 4.14.2).
+        // The driver sends renew requests one after another, so it has not gone out yet: it is
+        // cancelled, and started again with the new refresh token if it is still needed.
+        let superseded = if current.is_none() && rotated.is_some() {
+            self.in_flight.take()
+        } else {
+            None
+        };
+        if let Some(flight) = superseded {
+            self.commands.push(Command::CancelRenewal(flight.id));
+        }
         match (answer, current) {
             (Ok(token), Some(flight)) if flight.purpose == Purpose::Resume => {
                 if !self.signed_in() {
@@ -712,6 +724,10 @@ impl Session {
                     self.renewal_failed(now, flight, code, retry_after_ms);
                 }
             }
+        }
+        if let Some(flight) = superseded {
+            self.active_since_renewal |= flight.was_active;
+            self.start_due_renewal(now);
         }
     }
 
