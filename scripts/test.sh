@@ -3,6 +3,8 @@
 #   check    cargo fmt, clippy -D warnings (native and wasm32)
 #   native   cargo test --workspace: the core's unit, scenario and property tests, the server's
 #   browser  wasm-bindgen-test in headless Chromium: the browser adapters and the JS facade
+#   size     the size guard: pkg/'s wasm + index.js (gzip -9) within the budget in .size-limit.json,
+#            and the guard's own tests
 #   e2e      Playwright in Debian's Chromium: the built pkg/ against the reference server
 # Set-up (scripts/setup.sh browser) has run before, through `make test`.
 set -uo pipefail
@@ -25,6 +27,16 @@ cargo_counts() {
 # Playwright's list reporter closes with `  N passed (12.3s)` and `  M failed`.
 playwright_counts() {
   awk '/^ +[0-9]+ passed/ { p = $1 } /^ +[0-9]+ failed/ { f = $1 } END { print p + 0, f + 0 }' "$1"
+}
+
+# node --test closes with `# pass N` and `# fail M`; the size guard with `size: N passed, M failed`.
+node_counts() {
+  awk '/^# pass [0-9]+$/ { p += $3 } /^# fail [0-9]+$/ { f += $3 }
+       /^size: [0-9]+ passed, [0-9]+ failed$/ { p += $2; f += $4 } END { print p + 0, f + 0 }' "$1"
+}
+
+size_guard() {
+  node --test scripts/size-guard.test.mjs && node scripts/size-guard.mjs
 }
 
 stage() { # stage NAME COUNTER COMMAND...
@@ -58,6 +70,7 @@ stage check none check
 stage native cargo_counts cargo test --workspace
 stage build none scripts/build.sh
 [ -f pkg/authpulse_bg.wasm ] && scripts/size.sh
+stage size node_counts size_guard
 stage browser cargo_counts cargo test --target wasm32-unknown-unknown --test browser
 stage e2e playwright_counts npx playwright test
 
