@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make bench`: authpulse beside the alternatives (size, fetch overhead, activity cost, renewals,
-# memory), printed as one Markdown table and written to docs/BENCHMARKS.md with the command that
+# memory, start-up), printed as one Markdown table and written to docs/BENCHMARKS.md with the command that
 # made it. Benchmarks print figures; they never fail on a number. A part that cannot run yet is
 # reported as "not measured: <reason>".
 # Run after `scripts/setup.sh browser` and `scripts/build.sh` (the Makefile does both).
@@ -47,6 +47,9 @@ if cargo build --quiet --lib --release --target wasm32-unknown-unknown $features
   wasm-opt $opt_flags -g "$named/authpulse_bg.wasm" -o "$named/authpulse_named.wasm"; then
   node bench/wasm-size.mjs "$named/authpulse_named.wasm" "$out/wasm.json"
 fi
+
+say "6. start-up: import to a ready client (headless Chromium)"
+node bench/startup.mjs "$out/startup.json"
 
 say "2-3. fetch overhead and activity cost (headless Chromium)"
 node bench/overhead.mjs "$out/overhead.json"
