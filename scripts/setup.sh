@@ -32,7 +32,7 @@ if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "$WASM_PACK_VERS
   cargo install wasm-pack --version "$WASM_PACK_VERSION" --force
 fi
 
-# Node packages: binaryen (a current wasm-opt; Debian's is too old), Playwright, esbuild.
+# Node packages: binaryen (a current wasm-opt; Debian's is too old), Playwright, esbuild, terser.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing node packages"
   npm ci --no-audit --no-fund --loglevel=error
