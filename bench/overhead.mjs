@@ -20,7 +20,8 @@ const MOVE_BATCHES = 5; // per page, alternating between the pages: >= 10,000 mo
 const SAMPLING_INTERVAL_US = 25;
 const BUSY_MS = 60_000; // the busy minute: real time, moves one after the other
 
-const server = await startStaticServer(join(root, "pkg"));
+// BENCH_PKG: another build of the package (say, main's) for a before/after comparison.
+const server = await startStaticServer(process.env.BENCH_PKG ?? join(root, "pkg"));
 const browser = await launch();
 const result = { chromium: browser.version() };
 
