@@ -232,7 +232,9 @@ const table = [
 ].join("\n");
 
 const chromium = overhead.chromium ?? "unknown";
-const loads = loadavg().map((v) => v.toFixed(1));
+// The load when the benchmarks ended (scripts/bench.sh saves it), else now.
+const saved = existsSync(join(dir, "loadavg")) ? readFileSync(join(dir, "loadavg"), "utf8").split(" ").slice(0, 3).map(Number) : null;
+const loads = (saved ?? loadavg()).map((v) => v.toFixed(1));
 const machine = `${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${cpus().length} cores (shared; load average ${loads[2]} over the last 15 min, ${loads[0]} at the end: timings stretch with it), Chromium ${chromium} headless, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
 
 const lines = [];

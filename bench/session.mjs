@@ -28,7 +28,7 @@ async function startServer() {
       "--db", ":memory:",
       "--test-controls",
       "--www", join(root, "www"),
-      "--pkg", join(root, "pkg"),
+      "--pkg", process.env.BENCH_PKG ?? join(root, "pkg"),
       "--access-token-secs", String(TOKEN_SECS),
       "--idle-timeout-secs", "900",
       // Long enough for the 24-hour memory run: the absolute cap is not what is measured.

@@ -62,6 +62,7 @@ else
 fi
 
 wall=$(($(date +%s) - start))
+cp /proc/loadavg "$out/loadavg" 2>/dev/null || true
 mkdir -p docs
 node bench/report.mjs "$out" "$command_line" "$wall" >docs/BENCHMARKS.md
 cat docs/BENCHMARKS.md
