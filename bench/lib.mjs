@@ -34,11 +34,13 @@ export const median = (values) => {
 const TYPES = { ".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json" };
 
 /**
- * A static server on 127.0.0.1:0: `/bench.html`, `/pkg/*` from `pkgDir`, `GET /ping` (a constant
- * JSON body, counting the requests that carried `Authorization`) and a stub `POST /auth/renew`.
- * Cross-origin isolated (COOP/COEP), so `performance.now()` has its fine resolution.
+ * A static server on 127.0.0.1:0: `/bench.html`, `/pkg/*` from `pkgDir`, `/alt/*` from `altDir`
+ * (the alternatives' bundles), `GET /ping` (a constant JSON body, counting the requests that
+ * carried `Authorization`) and a stub `POST /auth/renew`. Cross-origin isolated (COOP/COEP), so
+ * `performance.now()` has its fine resolution. Nothing is cached unless `cache` is set: then
+ * `/pkg/*` and `/alt/*` may be kept for an hour, as a CDN would serve a versioned package.
  */
-export async function startStaticServer(pkgDir) {
+export async function startStaticServer(pkgDir, { altDir = null, cache = false } = {}) {
   const stats = { ping: 0, pingWithAuthorization: 0, renew: 0 };
   const isolation = {
     "Cross-Origin-Opener-Policy": "same-origin",
@@ -46,6 +48,7 @@ export async function startStaticServer(pkgDir) {
     "Cross-Origin-Resource-Policy": "same-origin",
     "Cache-Control": "no-store",
   };
+  const files = { ...isolation, "Cache-Control": cache ? "public, max-age=3600" : "no-store" };
   const server = createServer(async (req, res) => {
     const path = new URL(req.url, "http://x").pathname;
     if (path === "/ping") {
@@ -60,12 +63,13 @@ export async function startStaticServer(pkgDir) {
     } else if (path === "/bench.html") {
       res.writeHead(200, { ...isolation, "Content-Type": "text/html" });
       res.end(BENCH_HTML);
-    } else if (path.startsWith("/pkg/")) {
-      const file = normalize(join(pkgDir, path.slice(5)));
-      if (!file.startsWith(pkgDir)) return void res.writeHead(403).end();
+    } else if (path.startsWith("/pkg/") || (altDir && path.startsWith("/alt/"))) {
+      const dir = path.startsWith("/pkg/") ? pkgDir : altDir;
+      const file = normalize(join(dir, path.slice(5)));
+      if (!file.startsWith(dir)) return void res.writeHead(403).end();
       try {
         const body = await readFile(file);
-        res.writeHead(200, { ...isolation, "Content-Type": TYPES[extname(file)] ?? "application/octet-stream" });
+        res.writeHead(200, { ...files, "Content-Type": TYPES[extname(file)] ?? "application/octet-stream" });
         res.end(body);
       } catch {
         res.writeHead(404, isolation).end();

@@ -18,8 +18,10 @@ const STUB_ROUNDS = 7;
 const MOVE_BATCH = 2_000; // trusted pointermoves per profiled batch
 const MOVE_BATCHES = 5; // per page, alternating between the pages: >= 10,000 moves each
 const SAMPLING_INTERVAL_US = 25;
+const BUSY_MS = 60_000; // the busy minute: real time, moves one after the other
 
-const server = await startStaticServer(join(root, "pkg"));
+// BENCH_PKG: another build of the package (say, main's) for a before/after comparison.
+const server = await startStaticServer(process.env.BENCH_PKG ?? join(root, "pkg"));
 const browser = await launch();
 const result = { chromium: browser.version() };
 
@@ -33,18 +35,28 @@ async function freshPage() {
 /**
  * Times every `pointermove` listener registered from now on: each call is wrapped in two
  * `performance.now()` reads (5 us resolution with jitter when cross-origin isolated, unbiased
- * over thousands of events); the wrapper's own cost is measured on a no-op listener.
+ * over thousands of events); the wrapper's own cost is measured on a no-op listener. A listener
+ * removed (authpulse parks its pointermove listener between reports) takes its wrapper with it.
+ * Timer callbacks are timed too (`timerMs`, `timerCalls`): on the bench page only the client
+ * sets timers.
  */
 async function timeListeners(page) {
   await page.evaluate(() => {
     const add = EventTarget.prototype.addEventListener;
+    const remove = EventTarget.prototype.removeEventListener;
+    const wrappers = new WeakMap(); // listener -> { capture flag -> wrapper }
+    const capture = (options) => Boolean(typeof options === "object" ? options?.capture : options);
     window.listenerMs = 0;
     window.listenerCalls = 0;
+    window.timerMs = 0;
+    window.timerCalls = 0;
     EventTarget.prototype.addEventListener = function (type, listener, options) {
       if (type !== "pointermove" || typeof listener !== "function") {
         return add.call(this, type, listener, options);
       }
-      const timed = function (event) {
+      const byCapture = wrappers.get(listener) ?? {};
+      wrappers.set(listener, byCapture);
+      const timed = (byCapture[capture(options)] ??= function (event) {
         const t0 = performance.now();
         try {
           return listener.call(this, event);
@@ -52,8 +64,25 @@ async function timeListeners(page) {
           window.listenerMs += performance.now() - t0;
           window.listenerCalls++;
         }
-      };
+      });
       return add.call(this, type, timed, options);
+    };
+    EventTarget.prototype.removeEventListener = function (type, listener, options) {
+      const timed = type === "pointermove" && wrappers.get(listener)?.[capture(options)];
+      return remove.call(this, type, timed || listener, options);
+    };
+    const setTimeout = window.setTimeout;
+    window.setTimeout = function (callback, delay, ...args) {
+      if (typeof callback !== "function") return setTimeout(callback, delay, ...args);
+      return setTimeout(function () {
+        const t0 = performance.now();
+        try {
+          return callback.apply(this, args);
+        } finally {
+          window.timerMs += performance.now() - t0;
+          window.timerCalls++;
+        }
+      }, delay);
     };
   });
 }
@@ -271,10 +300,14 @@ async function activity() {
       const after = await page.evaluate(() => [window.moves, window.listenerMs, window.listenerCalls]);
       const events = after[0] - before[0];
       const us = attribute(profile);
+      const timedCalls = after[2] - before[2];
       batches.push({
         events,
-        timedUs: ((after[1] - before[1]) * 1000) / (after[2] - before[2]),
-        timedCalls: after[2] - before[2],
+        // Per call of a timed listener; authpulse's listener, parked between reports, is called
+        // for few of the moves (timedCalls).
+        timedUs: timedCalls ? ((after[1] - before[1]) * 1000) / timedCalls : null,
+        timedTotalUs: (after[1] - before[1]) * 1000,
+        timedCalls,
         listenerUs: us.authpulse / events,
         busyUs: (us.authpulse + us.other) / events,
         samples: us.samples,
@@ -283,11 +316,16 @@ async function activity() {
     }
   }
   const summary = {};
+  // The wrapper's own cost per call: the baseline page's no-op listener.
+  const wrapperUs = median(pages.baseline.batches.map((b) => b.timedUs));
   for (const [mode, { page, batches }] of Object.entries(pages)) {
     summary[mode] = {
       events: batches.reduce((s, b) => s + b.events, 0),
       listenerUs: median(batches.map((b) => b.listenerUs)),
-      timedUs: median(batches.map((b) => b.timedUs)),
+      timedUs: median(batches.map((b) => b.timedUs ?? 0)),
+      // Listener time per move, the wrapper's cost taken off each call.
+      timedPerMoveUs: median(batches.map((b) => (b.timedTotalUs - wrapperUs * b.timedCalls) / b.events)),
+      timedCalls: batches.reduce((s, b) => s + b.timedCalls, 0),
       listenerSamples: batches.reduce((s, b) => s + b.listenerSamples, 0),
       busyUs: median(batches.map((b) => b.busyUs)),
       samples: batches.reduce((s, b) => s + b.samples, 0),
@@ -296,6 +334,56 @@ async function activity() {
     await page.context().close();
   }
   return { samplingIntervalUs: SAMPLING_INTERVAL_US, ...summary };
+}
+
+/**
+ * A busy minute: trusted moves for 60 s of real time, each sent once the previous one is
+ * acknowledged (the protocol answers at the next frame: about one move per frame, the rate at
+ * which Chromium delivers a moving mouse), on the signed-in page with the default options, under
+ * the CPU profiler. Everything authpulse runs in that minute (its listeners, its timer's wake-ups
+ * and what they do, its re-arming) divided by the moves. `wrapperUs`: the timing wrapper's own
+ * cost per call (from `activity`), subtracted from the timed reading.
+ */
+async function busyMinute(wrapperUs) {
+  const page = await freshPage();
+  await page.evaluate(() => {
+    window.moves = 0;
+    addEventListener("pointermove", (e) => e.isTrusted && window.moves++, { passive: true });
+  });
+  await timeListeners(page);
+  await signIn(page);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Profiler.enable");
+  await cdp.send("Profiler.setSamplingInterval", { interval: SAMPLING_INTERVAL_US });
+  const move = (i) => cdp.send("Input.dispatchMouseEvent", { type: "mouseMoved", x: 20 + (i % 400), y: 20 + (i % 7), modifiers: i % 2 ? 8 : 0 });
+  for (let i = 0; i < 100; i++) await move(i); // warm-up, not profiled
+  const read = () => page.evaluate(() => [window.moves, window.listenerMs, window.listenerCalls, window.timerMs, window.timerCalls]);
+  const before = await read();
+  await cdp.send("Profiler.start");
+  const t0 = Date.now();
+  let sent = 0;
+  while (Date.now() - t0 < BUSY_MS) await move(sent++);
+  const { profile } = await cdp.send("Profiler.stop");
+  const seconds = (Date.now() - t0) / 1000;
+  const [moves, listenerMs, listenerCalls, timerMs, timerCalls] = (await read()).map((v, i) => v - before[i]);
+  await page.context().close();
+  const us = attribute(profile);
+  const timedUs = listenerMs * 1000 - (wrapperUs ?? 0) * listenerCalls + timerMs * 1000;
+  return {
+    seconds,
+    sent,
+    moves,
+    profileUs: us.authpulse,
+    profileSamples: us.authpulseSamples,
+    profilePerMoveUs: us.authpulse / moves,
+    listenerCalls,
+    listenerUs: listenerMs * 1000 - (wrapperUs ?? 0) * listenerCalls,
+    timerCalls,
+    timerUs: timerMs * 1000,
+    timedUs,
+    timedPerMoveUs: timedUs / moves,
+    wrapperUs,
+  };
 }
 
 try {
@@ -307,9 +395,10 @@ try {
     ["fetchLocalhost", fetchLocalhost],
     ["fetchStubbed", fetchStubbed],
     ["activity", activity],
+    ["busyMinute", () => busyMinute(result.activity?.baseline?.timedUs)],
   ]) {
     if (only && !only.includes(name)) continue;
-    if (notReady && name !== "activity") {
+    if (notReady && name !== "activity" && name !== "busyMinute") {
       result[name] = { notMeasured: notReady };
       continue;
     }

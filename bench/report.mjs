@@ -2,7 +2,7 @@
 // authpulse beside the baseline and each alternative, then the raw medians and the wasm breakdown.
 // Usage: node bench/report.mjs RESULTS_DIR COMMAND WALL_SECONDS
 import { existsSync, readFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 
 const [dir, command, wallSeconds] = process.argv.slice(2);
@@ -15,6 +15,7 @@ const size = load("size", "size.mjs");
 const wasm = load("wasm", "wasm-size.mjs");
 const overhead = load("overhead", "overhead.mjs");
 const session = load("session", "session.mjs");
+const startup = load("startup", "startup.mjs");
 
 const kb = (bytes) => `${(bytes / 1000).toFixed(1)} KB`;
 const us = (v, digits = 2) => `${v.toFixed(digits)} µs`;
@@ -93,11 +94,11 @@ const NOT_AUTH = "n/a: not an auth client";
 {
   const a = overhead.activity;
   const ok = measured(a) && !a.sdkNotReady;
-  const listener = ok ? a.authpulse.timedUs - a.baseline.timedUs : null;
+  const listener = ok ? (a.authpulse.timedPerMoveUs ?? a.authpulse.timedUs - a.baseline.timedUs) : null;
   row([
     "3. Main-thread time per trusted pointermove (median)",
     ok
-      ? `**${us(listener)}** in the listener (timed); ${us(a.authpulse.listenerUs)} from the CPU profile (${a.authpulse.listenerSamples} samples)`
+      ? `**${us(listener)}** in the listener (timed; called for ${a.authpulse.timedCalls ?? a.authpulse.events} of ${a.authpulse.events} moves); ${us(a.authpulse.listenerUs)} from the CPU profile (${a.authpulse.listenerSamples} samples)`
       : notMeasured(a, a?.sdkNotReady ? `not measured: ${a.sdkNotReady}` : overhead.failed),
     ok ? `no listener: page busy ${us(a.baseline.busyUs, 0)}/event (with authpulse: ${us(a.authpulse.busyUs, 0)})` : "—",
     NOT_AUTH.replace("an auth client", "an activity tracker"),
@@ -106,6 +107,21 @@ const NOT_AUTH = "n/a: not an auth client";
     "not measured: needs React in the page (optional)",
     "—",
     "≤ 0.5 µs",
+  ]);
+  const m = overhead.busyMinute;
+  const busy = measured(m) && !m.sdkNotReady;
+  row([
+    "   over a busy minute (60 s, a move per frame), all of authpulse's work / moves",
+    busy
+      ? `**${us(m.profilePerMoveUs, 3)}** from the CPU profile; ${us(m.timedPerMoveUs, 3)} timed; ${m.listenerCalls} listener calls and ${m.timerCalls} timer wake-ups for ${m.moves} moves`
+      : notMeasured(m, overhead.failed),
+    "—",
+    NOT_AUTH.replace("an auth client", "an activity tracker"),
+    NOT_AUTH.replace("an auth client", "an activity tracker"),
+    NOT_AUTH.replace("an auth client", "an activity tracker"),
+    "not measured: needs React in the page (optional)",
+    "—",
+    "≤ 0.1 µs",
   ]);
 }
 
@@ -160,8 +176,12 @@ const NOT_AUTH = "n/a: not an auth client";
   const b = session.memoryBaseline;
   row([
     "   JS heap used (after GC), same page",
-    ok ? `**${kb(m.before.jsHeapBytes)} → ${kb(m.after.jsHeapBytes)}**` : notMeasured(m, session.failed),
-    measured(b) ? `same page, no client: ${kb(b.before.jsHeapBytes)} → ${kb(b.after.jsHeapBytes)}` : "—",
+    ok
+      ? `**${kb(m.before.jsHeapBytes)} → ${kb(m.after.jsHeapBytes)}**${m.after.codeBytes !== undefined ? `; of the snapshot's growth, compiled code ${delta(m, "codeBytes")}, objects ${delta(m, "objectBytes")}` : ""}`
+      : notMeasured(m, session.failed),
+    measured(b)
+      ? `same page, no client: ${kb(b.before.jsHeapBytes)} → ${kb(b.after.jsHeapBytes)}${b.after.codeBytes !== undefined ? `; code ${delta(b, "codeBytes")}, objects ${delta(b, "objectBytes")}` : ""}`
+      : "—",
     "not measured",
     "not measured",
     "not measured",
@@ -169,6 +189,32 @@ const NOT_AUTH = "n/a: not an auth client";
     "—",
     "no growth",
   ]);
+}
+
+// 6. Start-up
+{
+  const ms = (v) => `${v.toFixed(1)} ms`;
+  const ok = measured(startup) && startup.authpulse;
+  const a = startup.authpulse;
+  const o = startup["oidc-client-ts"];
+  row([
+    "6. `import()` to a ready client, localhost (median): cold / cached",
+    ok
+      ? `**${ms(a.cold.totalMs)} / ${ms(a.cached.totalMs)}** (of which wasm fetch + compile + instantiate ${ms(a.cold.wasmMs)} / ${ms(a.cached.wasmMs)})`
+      : notMeasured(startup, startup.failed),
+    "—",
+    ok && o ? `${ms(o.cold.totalMs)} / ${ms(o.cached.totalMs)}` : "not measured",
+    "not measured",
+    "not measured",
+    "n/a: not an auth client",
+    "—",
+    "",
+  ]);
+}
+
+function delta(run, key) {
+  const d = run.after[key] - run.before[key];
+  return `${d >= 0 ? "+" : "−"}${kb(Math.abs(d))}`;
 }
 
 function summarize(values) {
@@ -186,7 +232,10 @@ const table = [
 ].join("\n");
 
 const chromium = overhead.chromium ?? "unknown";
-const machine = `${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${cpus().length} cores (shared), Chromium ${chromium} headless, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
+// The load when the benchmarks ended (scripts/bench.sh saves it), else now.
+const saved = existsSync(join(dir, "loadavg")) ? readFileSync(join(dir, "loadavg"), "utf8").split(" ").slice(0, 3).map(Number) : null;
+const loads = (saved ?? loadavg()).map((v) => v.toFixed(1));
+const machine = `${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${cpus().length} cores (shared; load average ${loads[2]} over the last 15 min, ${loads[0]} at the end: timings stretch with it), Chromium ${chromium} headless, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
 
 const lines = [];
 lines.push("# Benchmarks", "");
@@ -235,12 +284,24 @@ if (measured(a) && !a.sdkNotReady) {
     "   the pages (Shift toggled on every move so Chromium cannot coalesce them; a counting listener",
     "   confirms one event per move). Two readings per batch, medians of the batches:",
     `   - *timed*: every \`pointermove\` listener wrapped in two \`performance.now()\` reads; the wrapper's`,
-    `     own cost, read on a no-op listener on the baseline page (${us(a.baseline.timedUs)}), is subtracted from`,
-    `     authpulse's (${us(a.authpulse.timedUs)}). Per batch: ${a.authpulse.batches.map((b) => b.timedUs.toFixed(2)).join(", ")} µs.`,
+    `     own cost, read on a no-op listener on the baseline page (${us(a.baseline.timedUs)} per call), is subtracted from each`,
+    `     call of authpulse's (${us(a.authpulse.timedUs)} per call), and the rest divided by the moves. Per batch: ${a.authpulse.batches.map((b) => ((b.timedTotalUs ?? b.timedUs * b.timedCalls) / b.events - a.baseline.timedUs * b.timedCalls / b.events).toFixed(3)).join(", ")} µs.`,
     `   - *CPU profile*: \`Profiler\` at a ${a.samplingIntervalUs} µs interval; the time of samples with authpulse's glue or`,
     "     wasm on the stack, per event. Per batch: " + a.authpulse.batches.map((b) => b.listenerUs.toFixed(2)).join(", ") + " µs.",
     "   - *page busy*: all non-idle main-thread time per event, mostly Chromium's own input handling",
     "     for a protocol-driven move; the difference between the pages is within its noise.",
+  );
+}
+const b = overhead.busyMinute;
+if (measured(b) && !b.sdkNotReady) {
+  lines.push(
+    `   - *busy minute*: ${b.moves} trusted moves in ${b.seconds.toFixed(0)} s on a signed-in page with the default options, each sent`,
+    "     once the previous one was acknowledged (about one per frame), under the profiler: every sample with",
+    `     authpulse on the stack (listeners, timer wake-ups and what they run), ${(b.profileUs / 1000).toFixed(2)} ms in ${b.profileSamples} samples, divided by the`,
+    `     moves; *timed*: the listeners (wrapper cost subtracted) and the timer callbacks, ${(b.timedUs / 1000).toFixed(2)} ms. Between two`,
+    "     reports the pointer listeners are parked (js/activity.js), so only the first move of each report",
+    "     interval reaches authpulse; what remains is that call and the timer's wake-up (with `crossTab`, the",
+    "     tab message sharing the activity).",
   );
 }
 const one = session.renewals1;
@@ -264,7 +325,28 @@ if (measured(m)) {
     "   byte length of the module's `WebAssembly.Memory` (kept as the page instantiates the module).",
     `   Exact bytes: wasm ${m.before.wasmBytes} → ${m.after.wasmBytes}; JS heap ${m.before.jsHeapBytes} → ${m.after.jsHeapBytes}. End state: ${m.state}.`,
     "   The baseline column is the same run without a client (bare `fetch`, same clock and input): the",
-    "   heap growth the page, the fake clock and the protocol cause on their own.",
+    "   heap growth the page, the fake clock and the protocol cause on their own. A heap snapshot at both",
+    "   points splits V8's part of it: *compiled code* (bytecode and the machine code of functions V8 optimized)",
+    "   and *objects* (everything else: objects, strings, closures, arrays); Blink's own nodes are left out.",
+    "   The growth is code: functions called once a simulated minute reach V8's optimization thresholds",
+    "   only after hours, the client's (about 27 KB of it when investigated) and the fake clock's, which",
+    "   handles more timers with a client on the page. No object the client holds grows; a further 24 h",
+    "   added 39 KB, again code only (see \"The JS heap over 24 hours\" below).",
+  );
+}
+if (measured(startup) && startup.authpulse) {
+  const a = startup.authpulse;
+  const o = startup["oidc-client-ts"];
+  const ms = (v) => v.toFixed(1);
+  lines.push(
+    `6. **Start-up**: in a fresh page on 127.0.0.1, \`performance.now()\` around \`import("/pkg/index.js")\`, \`init()\``,
+    "   (wasm-bindgen's streaming fetch, compile and instantiate of the module) and `new AuthClient({ renewUrl })`;",
+    "   for oidc-client-ts, the import of its bundle (row 1's) and `new UserManager({ authority, client_id, redirect_uri })`.",
+    `   *cold*: a new browser context per load (empty HTTP and code caches), ${startup.rounds} loads each, the libraries`,
+    `   taking turns; *cached*: ${startup.rounds} loads in one context after a first one, files served with \`max-age\`.`,
+    `   authpulse, cold: import ${ms(a.cold.importMs)} ms, wasm ${ms(a.cold.wasmMs)} ms, client ${ms(a.cold.clientMs)} ms; cached: import ${ms(a.cached.importMs)} ms,`,
+    `   wasm ${ms(a.cached.wasmMs)} ms, client ${ms(a.cached.clientMs)} ms (medians of each part).${o ? ` oidc-client-ts, cold: import ${ms(o.cold.importMs)} ms, client ${ms(o.cold.clientMs)} ms;` : ""}`,
+    o ? `   cached: import ${ms(o.cached.importMs)} ms, client ${ms(o.cached.clientMs)} ms. Localhost: a real network adds its round trips to both.` : "",
   );
 }
 lines.push("");
@@ -294,4 +376,6 @@ if (measured(wasm) && wasm.top) {
 }
 // Hand-written: what each size step did, measured when it was made.
 lines.push(readFileSync(new URL("./size-notes.md", import.meta.url), "utf8"));
+// Hand-written: activity between reports, the heap investigation, the size budget.
+lines.push(readFileSync(new URL("./perf-notes.md", import.meta.url), "utf8"));
 process.stdout.write(lines.join("\n"));

@@ -28,7 +28,7 @@ async function startServer() {
       "--db", ":memory:",
       "--test-controls",
       "--www", join(root, "www"),
-      "--pkg", join(root, "pkg"),
+      "--pkg", process.env.BENCH_PKG ?? join(root, "pkg"),
       "--access-token-secs", String(TOKEN_SECS),
       "--idle-timeout-secs", "900",
       // Long enough for the 24-hour memory run: the absolute cap is not what is measured.
@@ -179,6 +179,30 @@ async function renewals(browser, server, tabs) {
 }
 
 /**
+ * What the page's JS heap holds, from a heap snapshot: compiled code (V8's "code" nodes: bytecode
+ * and the machine code of functions it optimized) and everything else V8 allocates (objects,
+ * strings, closures, arrays), in bytes of self size; Blink's own ("native") nodes are left out.
+ */
+async function heapBreakdown(cdp) {
+  const chunks = [];
+  const collect = ({ chunk }) => chunks.push(chunk);
+  cdp.on("HeapProfiler.addHeapSnapshotChunk", collect);
+  await cdp.send("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+  cdp.off("HeapProfiler.addHeapSnapshotChunk", collect);
+  const { snapshot, nodes } = JSON.parse(chunks.join(""));
+  const fields = snapshot.meta.node_fields;
+  const types = snapshot.meta.node_types[0];
+  const [type, size] = [fields.indexOf("type"), fields.indexOf("self_size")];
+  const out = { codeBytes: 0, objectBytes: 0 };
+  for (let i = 0; i < nodes.length; i += fields.length) {
+    const kind = types[nodes[i + type]];
+    if (kind === "code") out.codeBytes += nodes[i + size];
+    else if (kind !== "native" && kind !== "synthetic") out.objectBytes += nodes[i + size];
+  }
+  return out;
+}
+
+/**
  * With `withClient` false, the same page, clock, input and requests (bare `fetch`) without an
  * authpulse client: what the page's heap does on its own (the fake clock, the protocol).
  */
@@ -190,8 +214,9 @@ async function memory(browser, server, withClient = true) {
   const measure = async () => {
     await cdp.send("HeapProfiler.collectGarbage");
     const { usedSize } = await cdp.send("Runtime.getHeapUsage");
+    const breakdown = await heapBreakdown(cdp);
     const wasmBytes = withClient ? await page.evaluate(() => window.wasmMemory.buffer.byteLength) : 0;
-    return { jsHeapBytes: usedSize, wasmBytes };
+    return { jsHeapBytes: usedSize, wasmBytes, ...breakdown };
   };
   // "Before" is after one simulated hour, so that first-use allocations are not counted as growth.
   const statuses = {};

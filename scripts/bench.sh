@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make bench`: authpulse beside the alternatives (size, fetch overhead, activity cost, renewals,
-# memory), printed as one Markdown table and written to docs/BENCHMARKS.md with the command that
+# memory, start-up), printed as one Markdown table and written to docs/BENCHMARKS.md with the command that
 # made it. Benchmarks print figures; they never fail on a number. A part that cannot run yet is
 # reported as "not measured: <reason>".
 # Run after `scripts/setup.sh browser` and `scripts/build.sh` (the Makefile does both).
@@ -48,6 +48,9 @@ if cargo build --quiet --lib --release --target wasm32-unknown-unknown $features
   node bench/wasm-size.mjs "$named/authpulse_named.wasm" "$out/wasm.json"
 fi
 
+say "6. start-up: import to a ready client (headless Chromium)"
+node bench/startup.mjs "$out/startup.json"
+
 say "2-3. fetch overhead and activity cost (headless Chromium)"
 node bench/overhead.mjs "$out/overhead.json"
 
@@ -59,6 +62,7 @@ else
 fi
 
 wall=$(($(date +%s) - start))
+cp /proc/loadavg "$out/loadavg" 2>/dev/null || true
 mkdir -p docs
 node bench/report.mjs "$out" "$command_line" "$wall" >docs/BENCHMARKS.md
 cat docs/BENCHMARKS.md

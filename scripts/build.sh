@@ -2,8 +2,8 @@
 # Builds the npm package into pkg/: wasm-pack (release profile, the no_std `bundle` feature,
 # wasm-opt -Oz), short names for the module's imports from its glue (scripts/minify-imports.mjs),
 # then the entries, their types, the licenses and package.json (scripts/package.mjs), then
-# bundles the glue and the adapters into index.js and minifies it: every byte is downloaded on
-# every page load. index.cjs is the same bundle for Node's and Jest's `require`; react.js
+# bundles the glue and the adapters into index.js and minifies it (esbuild, then terser): every
+# byte is downloaded on every page load. index.cjs is the same bundle for Node's and Jest's `require`; react.js
 # (`authpulse/react`) imports index.js and is not part of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +20,12 @@ esbuild pkg/index.js "${common[@]}" --format=cjs --outfile=pkg/index.cjs \
 # request less, and the glue's exports that index.js does not use left out). log.js, the words
 # of the logger's lines, stays a file of its own: the client imports it with its first line, so
 # only apps that set a logger download it (index.cjs, for Node and Jest, has it bundled in).
-esbuild pkg/index.js "${common[@]}" --format=esm --external:./log.js --outfile=pkg/index.js --allow-overwrite
+# The glue's Engine class keeps its pointer in `__wbg_ptr`, named 23 times: a short name instead.
+esbuild pkg/index.js "${common[@]}" --format=esm --external:./log.js \
+  --mangle-props='^__(wbg_ptr|destroy_into_raw)$' --outfile=pkg/index.js --allow-overwrite
+# Then terser's compressor over esbuild's output (its safe options only): about 160 bytes less
+# gzipped than esbuild alone.
+terser pkg/index.js --module --ecma 2022 --compress passes=2 --mangle --output pkg/index.js
 esbuild pkg/log.js --minify --format=esm --target=es2022 --log-level=warning --outfile=pkg/log.js --allow-overwrite
 esbuild pkg/react.js "${common[@]}" --format=esm --external:react --external:./index.js --outfile=pkg/react.js --allow-overwrite
 esbuild pkg/react.js "${common[@]}" --format=cjs --external:react --external:./index.js --outfile=pkg/react.cjs

@@ -1,8 +1,9 @@
-// Shortens the names under which the wasm module imports its JavaScript glue, in both files of
-// pkg/: wasm-bindgen names each import after its Rust path plus a 16-digit hash
+// Shortens the names under which the wasm module and its JavaScript glue know each other, in both
+// files of pkg/: wasm-bindgen names each import after its Rust path plus a 16-digit hash
 // (`__wbg___wbindgen_string_get_7ce8eee7fd327545`), and those names, written once in the module
-// and once in authpulse.js, are about 700 bytes of the gzipped download that compress badly.
-// The exports are left alone: `init()` returns them to the app.
+// and once in authpulse.js, are about 700 bytes of the gzipped download that compress badly; the
+// exports (`engine_renewalAnswered`, `__wbindgen_malloc`, …) are another 500 bytes uncompressed.
+// `memory` keeps its name: `init()` returns the exports to the app.
 // Run before the glue is minified; stops the build if the glue does not have the shape below.
 import { readFileSync, writeFileSync } from "node:fs";
 
@@ -100,12 +101,66 @@ for (const [field, short] of renamed) {
 
 const entries = imports.map(({ field, desc }) => Buffer.concat([name(shortModule), name(renamed.get(field)), desc]));
 const body = Buffer.concat([u32(imports.length), ...entries]);
-const out = Buffer.concat([
+let out = Buffer.concat([
   wasm.subarray(0, section.start),
   Buffer.from([2]),
   u32(body.length),
   body,
   wasm.subarray(section.end),
+]);
+
+// The exports, likewise: the glue reads each as `wasm.NAME` (`wasm` is the instance's exports).
+// `memory` keeps its name (an app may read it from what `init()` returns); an export the glue
+// never reads (wasm-bindgen's abort-handler globals) is dropped.
+at = 8;
+section = null;
+while (at < out.length) {
+  const id = out[at];
+  const [size, body] = readU32(out, at + 1);
+  if (id === 7) {
+    section = { start: at, body, end: body + size };
+    break;
+  }
+  at = body + size;
+}
+if (!section) fail("the module exports nothing");
+[count, p] = readU32(out, section.body);
+const exports = [];
+for (let i = 0; i < count; i++) {
+  let length;
+  [length, p] = readU32(out, p);
+  const field = out.toString("utf8", p, p + length);
+  p += length;
+  const [, next] = readU32(out, p + 1); // kind, then index
+  exports.push({ field, desc: out.subarray(p, next) });
+  p = next;
+}
+if (p !== section.end) fail("the export section has trailing bytes");
+const kept = [];
+for (const { field, desc } of exports) {
+  const use = new RegExp(`(?<![\\w$])wasm\\.${field.replace(/\$/g, "\\$")}(?![\\w$])`, "g");
+  const uses = glue.match(use)?.length ?? 0;
+  if (field === "memory" || uses === 0) {
+    if (field === "memory") kept.push({ field, short: field, desc });
+    continue;
+  }
+  const short = shortName(kept.length - (kept.some((k) => k.field === "memory") ? 1 : 0));
+  if (new RegExp(`(?<![\\w$])wasm\\.${short}(?![\\w$])`).test(glue)) fail(`${gluePath} already reads wasm.${short}`);
+  glue = glue.replace(use, `wasm.${short}`);
+  kept.push({ field, short, desc });
+}
+if (!kept.some((k) => k.field === "memory")) fail("the module does not export its memory");
+for (const { field, short } of kept) {
+  // Anything else naming an export (a string, a destructuring) would now miss it.
+  if (field !== short && glue.includes(field)) fail(`${gluePath} names the export ${field} other than as wasm.${field}`);
+}
+const exportBody = Buffer.concat([u32(kept.length), ...kept.map(({ short, desc }) => Buffer.concat([name(short), desc]))]);
+out = Buffer.concat([
+  out.subarray(0, section.start),
+  Buffer.from([7]),
+  u32(exportBody.length),
+  exportBody,
+  out.subarray(section.end),
 ]);
 if (!WebAssembly.validate(out)) fail("the rewritten module does not validate");
 writeFileSync(wasmPath, out);

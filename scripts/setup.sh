@@ -39,7 +39,7 @@ if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); proce
   say "Node.js $(node --version) is too old: the examples and package tests need 20.19 or later"; exit 1
 fi
 
-# Node packages: binaryen (a current wasm-opt; Debian's is too old), Playwright, esbuild.
+# Node packages: binaryen (a current wasm-opt; Debian's is too old), Playwright, esbuild, terser.
 # A node_modules that is a symbolic link (a worktree sharing another checkout's) is left alone:
 # npm ci would empty the directory it points to.
 if [ -L node_modules ]; then

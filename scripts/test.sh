@@ -8,6 +8,8 @@
 #   package  Node (import, require, SSR), Jest + jsdom, the examples' Vitest + jsdom unit tests,
 #            their `vite build` and the webpack 5 build (scripts/packed.mjs)
 #   browser  wasm-bindgen-test in headless Chromium: the browser adapters and the JS facade
+#   size     the size guard: pkg/'s wasm + index.js (gzip -9) within the budget in .size-limit.json,
+#            and the guard's own tests
 #   e2e      Playwright in Debian's Chromium: the built pkg/ against the reference server, and
 #            the examples built and under the Vite dev server
 #   e2e-firefox, e2e-webkit, e2e-chromium
@@ -45,6 +47,16 @@ packed_counts() {
   awk '/^==> [0-9]+ passed, [0-9]+ failed/ { p = $2; f = $4 } END { print p + 0, f + 0 }' "$1"
 }
 
+# node --test closes with `# pass N` and `# fail M`; the size guard with `size: N passed, M failed`.
+node_counts() {
+  awk '/^# pass [0-9]+$/ { p += $3 } /^# fail [0-9]+$/ { f += $3 }
+       /^size: [0-9]+ passed, [0-9]+ failed$/ { p += $2; f += $4 } END { print p + 0, f + 0 }' "$1"
+}
+
+size_guard() {
+  node --test scripts/size-guard.test.mjs && node scripts/size-guard.mjs
+}
+
 stage() { # stage NAME COUNTER COMMAND...
   local name=$1 counter=$2 start status
   shift 2
@@ -79,6 +91,7 @@ stage build none scripts/build.sh
 stage install none node scripts/packed.mjs install
 stage types packed_counts node scripts/packed.mjs types
 stage package packed_counts node scripts/packed.mjs run
+stage size node_counts size_guard
 stage browser cargo_counts cargo test --target wasm32-unknown-unknown --test browser
 stage e2e playwright_counts npx playwright test
 engines=(node --test-reporter=spec tests/engines/run.mjs)
