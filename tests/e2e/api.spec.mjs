@@ -247,7 +247,9 @@ test.describe("the session as an app sees it", () => {
     // 401s: what is retried and what is not, and why.
     const renewals = () => page.evaluate(() => __stub.calls.filter((c) => c.path === "/auth/renew").length);
     const renewalsBefore = await renewals();
-    const statuses = await page.evaluate(async () => {
+    // Renew requests are at least a second apart (rule 4): the page's clock is moved on while a
+    // renewal after a 401 waits out the floor.
+    await page.evaluate(() => {
       let gate;
       const slow = new Promise((resolve) => (gate = resolve));
       const refused = (challenge) => ({ status: 401, headers: { "www-authenticate": challenge }, body: "no" });
@@ -265,20 +267,31 @@ test.describe("the session as an app sees it", () => {
         }
         return { status: 200, body: "ok" };
       };
-      const statuses = [];
       // Sent with the current token; refused only once the token was renewed meanwhile.
-      const late = auth.fetch("/api/slow").then((r) => r.status);
-      statuses.push((await auth.fetch("/api/once")).status); // refused: renewed, retried
-      gate();
-      statuses.push(await late); // retried with the newer token, no renewal
+      window.__late = auth.fetch("/api/slow").then((r) => r.status);
+      window.__once = auth.fetch("/api/once").then((r) => r.status); // refused: renewed, retried
+      window.__gate = gate;
+    });
+    await page.clock.runFor(2 * SECOND);
+    const statuses = await page.evaluate(async () => {
+      const statuses = [await __once];
+      __gate();
+      statuses.push(await __late); // retried with the newer token, no renewal
       statuses.push((await auth.fetch("/api/scope")).status);
-      statuses.push((await auth.fetch("/api/always")).status);
-      const stream = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode("x")), c.close()) });
-      statuses.push((await auth.fetch("/api/always", { method: "POST", body: stream, duplex: "half" })).status);
+      window.__always = auth.fetch("/api/always").then((r) => r.status);
       return statuses;
     });
+    await page.clock.runFor(2 * SECOND);
+    statuses.push(
+      ...(await page.evaluate(async () => {
+        const statuses = [await __always];
+        const stream = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode("x")), c.close()) });
+        statuses.push((await auth.fetch("/api/always", { method: "POST", body: stream, duplex: "half" })).status);
+        return statuses;
+      })),
+    );
     expect(statuses).toEqual([200, 200, 401, 401, 401]);
-    const renewAt = `authpulse: renewal at ${iso((await now(page)) + 4 * MINUTE)} if the user is active by then`;
+    const renewAt = expect.stringMatching(/^authpulse: renewal at \S+ if the user is active by then$/);
     expect(await lines(8)).toEqual([
       ["info", "authpulse: 401: renewing, then retrying once"],
       ["debug", renewAt],
