@@ -31,7 +31,8 @@ export async function fetchWithToken(page, client, input, init) {
   // Like window.fetch: an aborted call starts nothing (no renewal either).
   if (signal.aborted) throw signal.reason;
   if (request.headers.has("authorization") || !client.allows(request.url)) return page.fetch(request);
-  const replayable = !(init?.body instanceof ReadableStream);
+  // (A test DOM such as Jest's jsdom may have no ReadableStream: then no body is one.)
+  const replayable = !(typeof ReadableStream == "function" && init?.body instanceof ReadableStream);
   // fetch consumes a body; a request without one can be sent again as it is.
   const spare = replayable && request.body !== null ? request.clone() : request;
   let first = client.access();
