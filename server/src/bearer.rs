@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::store::{Session, StoreError};
-use crate::tokens::{Claims, Verified};
+use crate::tokens::{Claims, Refusal, Verified};
 
 /// What the bearer token of a request turned out to be.
 #[derive(Clone, Debug)]
@@ -19,8 +19,10 @@ pub enum BearerState {
     Invalid,
     /// Signed here, past its expiry.
     Expired,
-    /// Signed with this server's key, but made to live longer than `--max-access-token-secs`.
-    TooLong,
+    /// Signed with this server's key, but its time claims are refused: made to live longer than
+    /// `--max-access-token-secs`, issued in the future, expiring before it is issued, or not
+    /// valid yet (`nbf`).
+    Refused(Refusal),
     /// Signed here and unexpired, but its session ended.
     Revoked,
     /// Signed here, unexpired, session alive.
@@ -28,12 +30,12 @@ pub enum BearerState {
 }
 
 impl BearerState {
-    /// The name used in the test log: `none`, `invalid` (a token made to live too long
+    /// The name used in the test log: `none`, `invalid` (a token with refused time claims
     /// included), `expired`, `revoked` or `valid`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Missing => "none",
-            Self::Invalid | Self::TooLong => "invalid",
+            Self::Invalid | Self::Refused(_) => "invalid",
             Self::Expired => "expired",
             Self::Revoked => "revoked",
             Self::Valid(..) => "valid",
@@ -48,15 +50,15 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// Checks the bearer token of `headers`: signature, lifetime, expiry, then whether its session
-/// lives.
+/// Checks the bearer token of `headers`: signature, time claims (lifetime, `iat`, `nbf`),
+/// expiry, then whether its session lives.
 pub fn classify(state: &AppState, headers: &HeaderMap) -> Result<BearerState, StoreError> {
     let Some(token) = bearer_token(headers) else {
         return Ok(BearerState::Missing);
     };
     match state.tokens.verify(token, state.clock.now_ms()) {
         Verified::Invalid => Ok(BearerState::Invalid),
-        Verified::TooLong => Ok(BearerState::TooLong),
+        Verified::Refused(refusal) => Ok(BearerState::Refused(refusal)),
         Verified::Expired(_) => Ok(BearerState::Expired),
         Verified::Valid(claims) => match state.store.session_by_id(&claims.sid)? {
             Some(session) if !session.is_ended() => {
@@ -69,7 +71,8 @@ pub fn classify(state: &AppState, headers: &HeaderMap) -> Result<BearerState, St
 
 /// An authenticated API caller. As an extractor it answers `401` with
 /// `WWW-Authenticate: Bearer error="invalid_token"` unless the request carries a valid token of
-/// a live session, no longer-lived than `--max-access-token-secs`.
+/// a live session, no longer-lived than `--max-access-token-secs`, issued no later than now (a
+/// minute of clock skew allowed) and valid already (`nbf`).
 #[derive(Clone, Debug)]
 pub struct Caller {
     /// The token's claims.
@@ -86,10 +89,9 @@ impl FromRequestParts<AppState> for Caller {
             BearerState::Valid(claims, session) => Ok(Self { claims, session: *session }),
             BearerState::Missing => Err(ApiError::invalid_token("no bearer token")),
             BearerState::Invalid => Err(ApiError::invalid_token("the token is not valid")),
-            BearerState::TooLong => Err(ApiError::invalid_token(format!(
-                "token lifetime exceeds {} s",
-                state.tokens.max_lifetime_secs()
-            ))),
+            BearerState::Refused(refusal) => {
+                Err(ApiError::invalid_token(refusal.description(state.tokens.max_lifetime_secs())))
+            }
             BearerState::Expired => Err(ApiError::invalid_token("the token expired")),
             BearerState::Revoked => Err(ApiError::invalid_token("the session was revoked")),
         }
