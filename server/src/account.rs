@@ -205,7 +205,7 @@ pub async fn require_reauth(
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    if !state.users.admin_allowed(&caller.claims.sub) {
+    if !state.users.admin_allowed(&caller.session.username) {
         return Err(ApiError::forbidden("the admin permission is required"));
     }
     let username = match path {
@@ -214,7 +214,7 @@ pub async fn require_reauth(
     };
     let now_ms = state.clock.now_ms();
     let sessions = state.store.require_reauth(&username, now_ms)?;
-    tracing::info!(admin = %caller.claims.sub, user = %username, sessions, "reauth required");
+    tracing::info!(admin = %caller.session.username, user = %username, sessions, "reauth required");
     Ok(Json(json!({
         "username": username,
         "reauthRequired": true,

@@ -255,7 +255,8 @@ pub async fn logout(
         if let Verified::Valid(claims) | Verified::Expired(claims) =
             state.tokens.verify(token, now_ms)
         {
-            state.store.end_session(&claims.sid, now_ms, EndReason::Logout)?;
+            // Only the session of the token's own user (`sub`).
+            state.store.end_session_of(&claims.sid, &claims.sub, now_ms, EndReason::Logout)?;
         }
     }
     Ok((StatusCode::NO_CONTENT, jar.remove(removal_cookie())).into_response())

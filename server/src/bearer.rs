@@ -23,6 +23,8 @@ pub enum BearerState {
     /// `--max-access-token-secs`, issued in the future, expiring before it is issued, or not
     /// valid yet (`nbf`).
     Refused(Refusal),
+    /// Signed here and unexpired, but its `sub` is not the user of its session (`sid`).
+    WrongSubject,
     /// Signed here and unexpired, but its session ended.
     Revoked,
     /// Signed here, unexpired, session alive.
@@ -35,7 +37,7 @@ impl BearerState {
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Missing => "none",
-            Self::Invalid | Self::Refused(_) => "invalid",
+            Self::Invalid | Self::Refused(_) | Self::WrongSubject => "invalid",
             Self::Expired => "expired",
             Self::Revoked => "revoked",
             Self::Valid(..) => "valid",
@@ -51,7 +53,7 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Checks the bearer token of `headers`: signature, time claims (lifetime, `iat`, `nbf`),
-/// expiry, then whether its session lives.
+/// expiry, then whether its session is the token's user's (`sub`) and lives.
 pub fn classify(state: &AppState, headers: &HeaderMap) -> Result<BearerState, StoreError> {
     let Some(token) = bearer_token(headers) else {
         return Ok(BearerState::Missing);
@@ -61,6 +63,7 @@ pub fn classify(state: &AppState, headers: &HeaderMap) -> Result<BearerState, St
         Verified::Refused(refusal) => Ok(BearerState::Refused(refusal)),
         Verified::Expired(_) => Ok(BearerState::Expired),
         Verified::Valid(claims) => match state.store.session_by_id(&claims.sid)? {
+            Some(session) if session.username != claims.sub => Ok(BearerState::WrongSubject),
             Some(session) if !session.is_ended() => {
                 Ok(BearerState::Valid(claims, Box::new(session)))
             }
@@ -71,7 +74,7 @@ pub fn classify(state: &AppState, headers: &HeaderMap) -> Result<BearerState, St
 
 /// An authenticated API caller. As an extractor it answers `401` with
 /// `WWW-Authenticate: Bearer error="invalid_token"` unless the request carries a valid token of
-/// a live session, no longer-lived than `--max-access-token-secs`, issued no later than now (a
+/// a live session of the token's user (`sub`), no longer-lived than `--max-access-token-secs`, issued no later than now (a
 /// minute of clock skew allowed) and valid already (`nbf`).
 #[derive(Clone, Debug)]
 pub struct Caller {
@@ -93,6 +96,9 @@ impl FromRequestParts<AppState> for Caller {
                 Err(ApiError::invalid_token(refusal.description(state.tokens.max_lifetime_secs())))
             }
             BearerState::Expired => Err(ApiError::invalid_token("the token expired")),
+            BearerState::WrongSubject => {
+                Err(ApiError::invalid_token("the token does not match its session"))
+            }
             BearerState::Revoked => Err(ApiError::invalid_token("the session was revoked")),
         }
     }

@@ -187,3 +187,30 @@ async fn a_token_is_not_accepted_before_its_nbf() {
     server.advance(61 * SEC);
     assert_eq!(server.get("/api/me", Some(&later)).await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_token_whose_sub_is_not_its_sessions_user_is_401() {
+    let mut strict = config();
+    strict.jwt_secret = Some(SECRET.into());
+    let server = TestServer::start_with(strict, Clock::manual(T0)).await;
+    let alice = server.login("alice", "alice").await;
+    let bob = server.login("bob", "bob").await;
+    let me: Value = server.get("/api/me", Some(&alice.access_token)).await.json().await.unwrap();
+    let sid = me["sessionId"].as_str().unwrap();
+    let now = T0 / 1000;
+    // alice's live session, but the token says bob.
+    let mixed = forge_claims(
+        &json!({ "sub": "bob", "sid": sid, "iat": now, "exp": now + 300, "jti": "forged" }),
+    );
+    assert_refused(server.get("/api/me", Some(&mixed)).await, "does not match its session").await;
+    assert_refused(server.get("/account/sessions", Some(&mixed)).await, "does not match").await;
+    let changed = server.change_password(&mixed, "bob", "a new password").await;
+    assert_invalid_token(changed).await;
+    // Nor does it end the session it names.
+    let logout =
+        server.http.post(server.url("/auth/logout")).bearer_auth(&mixed).send().await.unwrap();
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    assert_eq!(server.get("/api/me", Some(&alice.access_token)).await.status(), StatusCode::OK);
+    server.renew_ok(&bob.cookie, None).await;
+    server.login("bob", "bob").await;
+}
