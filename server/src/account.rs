@@ -197,7 +197,9 @@ pub async fn change_password(
 /// `POST /admin/users/{username}/reauth`: sets the user's "reauth required" flag (after a
 /// password reset, say): every renewal or refresh grant of a session that began before it is
 /// `401 login_required` / `400 invalid_grant` until the user signs in again with a password,
-/// which clears it. Needs the admin permission (`403` otherwise); `404` for an unknown user.
+/// which clears it. Only for an administrator of the server (`--admin`, fixed at start; not the
+/// demo's admin permission): `403` otherwise, checked before anything else; `404` for an unknown
+/// user.
 /// Answers `{"username", "reauthRequired": true, "since": <ms>, "sessions": <live sessions
 /// concerned>}`. The `require-reauth` command of the binary does the same offline.
 pub async fn require_reauth(
@@ -205,8 +207,8 @@ pub async fn require_reauth(
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    if !state.users.admin_allowed(&caller.session.username) {
-        return Err(ApiError::forbidden("the admin permission is required"));
+    if !state.users.is_administrator(&caller.session.username) {
+        return Err(ApiError::forbidden("only an administrator of this server may do this"));
     }
     let username = match path {
         Ok(Path(username)) if state.users.is_known(&username) => username,

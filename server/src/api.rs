@@ -68,14 +68,16 @@ pub struct PermissionRequest {
     allowed: bool,
 }
 
-/// `POST /demo/permission`: grants or removes the caller's admin permission.
+/// `POST /demo/permission`: removes or restores the caller's permission for `GET /api/admin`,
+/// within the caller's role (a restricted user stays without it). It gates nothing else: the
+/// server's administrators are fixed at start (`--admin`).
 pub async fn set_own_permission(
     State(state): State<AppState>,
     caller: Caller,
     JsonBody(request): JsonBody<PermissionRequest>,
 ) -> Json<Value> {
-    state.users.set_admin_allowed(&caller.session.username, request.allowed);
-    Json(json!({ "username": caller.session.username, "adminAllowed": request.allowed }))
+    let allowed = state.users.set_admin_allowed(&caller.session.username, request.allowed);
+    Json(json!({ "username": caller.session.username, "adminAllowed": allowed }))
 }
 
 /// `GET /demo/config`: the server's timings, so the demo page can show them. Public.

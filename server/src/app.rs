@@ -98,9 +98,16 @@ pub fn build_app(config: &Config, clock: Clock) -> Result<App, BuildError> {
         Some(secret) => secret.as_bytes().to_vec(),
         None => tokens::random_key(),
     };
+    if let Some(unknown) =
+        config.admins.iter().find(|admin| !DEMO_USERS.iter().any(|(name, _, _)| name == admin))
+    {
+        return Err(BuildError::Config(format!(
+            "--admin {unknown:?} is not a user of this server"
+        )));
+    }
     let cors = cors_layer(&config.allowed_origins)?;
     let store = Store::open(&config.db).map_err(BuildError::Store)?;
-    let users = Users::demo(config.argon2_memory_kib).map_err(BuildError::Users)?;
+    let users = Users::demo(config.argon2_memory_kib, &config.admins).map_err(BuildError::Users)?;
     for (name, password, _) in DEMO_USERS {
         // Only the first time: a password changed since must survive the restart.
         if store.user(name).map_err(BuildError::Store)?.and_then(|u| u.password_hash).is_none() {

@@ -77,6 +77,13 @@ pub struct Config {
     #[arg(long = "allowed-origin", env = "AUTHPULSE_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
 
+    /// A user who administers this server: may call `POST /admin/users/{username}/reauth`.
+    /// Repeat the flag, or separate with commas in the variable; none by default. A user the
+    /// server does not know is refused at start. Fixed for the life of the process: no request
+    /// can grant it (the demo's `/demo/permission` toggle gates only `GET /api/admin`).
+    #[arg(long = "admin", value_name = "USER", env = "AUTHPULSE_ADMINS", value_delimiter = ',')]
+    pub admins: Vec<String>,
+
     /// Enable the `/test/*` endpoints (clock, request log, failure injection) and the echo
     /// origin. Never in production.
     #[arg(long, env = "AUTHPULSE_TEST_CONTROLS")]

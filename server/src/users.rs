@@ -1,12 +1,13 @@
-//! The demo's user directory: two users, their roles, a permission the demo can flip, and the
-//! password hashing.
+//! The demo's user directory: two users, their roles, a permission the demo can flip, the
+//! server's administrators, and the password hashing.
 //!
-//! A real deployment has its own user store. Here the roles and the permission live in memory;
+//! A real deployment has its own user store. Here the roles, the permission and the
+//! administrators (`--admin`, fixed at start: no request grants it) live in memory;
 //! the password hashes live in the store (`store::UserRecord`), seeded with the demo passwords
 //! the first time, so that a changed password survives a restart. Passwords are hashed with
 //! Argon2id and checked in constant time, as a real directory must do.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, PoisonError};
 
 use argon2::password_hash::phc::PasswordHash;
@@ -32,11 +33,12 @@ impl Role {
     }
 }
 
-/// The demo users, their current admin permission, and the password hasher.
+/// The demo users, their current admin permission, the administrators, and the password hasher.
 #[derive(Debug)]
 pub struct Users {
     roles: HashMap<&'static str, Role>,
     admin_allowed: Mutex<HashMap<String, bool>>,
+    administrators: HashSet<String>,
     argon2: Argon2<'static>,
     /// Checked when the user is unknown, so a wrong name costs as much time as a wrong password.
     decoy_hash: String,
@@ -64,8 +66,9 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 impl Users {
-    /// The demo directory, hashing with Argon2id at `memory_kib` KiB, t = 2, p = 1.
-    pub fn demo(memory_kib: u32) -> Result<Self, UsersError> {
+    /// The demo directory, hashing with Argon2id at `memory_kib` KiB, t = 2, p = 1, with
+    /// `administrators` as the server's administrators.
+    pub fn demo(memory_kib: u32, administrators: &[String]) -> Result<Self, UsersError> {
         let params = Params::new(memory_kib, 2, 1, None).map_err(|e| UsersError(e.to_string()))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let mut roles = HashMap::new();
@@ -77,6 +80,7 @@ impl Users {
         let mut users = Self {
             roles,
             admin_allowed: Mutex::new(admin_allowed),
+            administrators: administrators.iter().cloned().collect(),
             argon2,
             decoy_hash: String::new(),
         };
@@ -122,12 +126,25 @@ impl Users {
         allowed.get(username).copied().unwrap_or(false)
     }
 
-    /// Grants or removes the admin permission (the demo's "remove my permission").
-    pub fn set_admin_allowed(&self, username: &str, allowed: bool) {
+    /// Removes or restores the admin permission (the demo's "remove my permission"); restoring
+    /// gives no more than the user's role: a restricted user never gets it. Returns the
+    /// permission now in force.
+    pub fn set_admin_allowed(&self, username: &str, allowed: bool) -> bool {
+        let allowed = allowed && self.role(username) == Some(Role::Full);
         let mut table = self.admin_allowed.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(entry) = table.get_mut(username) {
-            *entry = allowed;
+        match table.get_mut(username) {
+            Some(entry) => {
+                *entry = allowed;
+                allowed
+            }
+            None => false,
         }
+    }
+
+    /// Whether `username` administers this server (`--admin`): fixed at start, independent of
+    /// the demo's admin permission, grantable by no request.
+    pub fn is_administrator(&self, username: &str) -> bool {
+        self.administrators.contains(username)
     }
 }
 
@@ -137,7 +154,7 @@ mod tests {
 
     #[test]
     fn passwords_check_against_their_hash_and_wrong_ones_do_not() {
-        let users = Users::demo(64).unwrap();
+        let users = Users::demo(64, &[]).unwrap();
         let alice = users.hash_password("alice").unwrap();
         assert!(alice.starts_with("$argon2id$"), "{alice}");
         assert!(users.check_password(Some(&alice), "alice"));
@@ -151,12 +168,26 @@ mod tests {
 
     #[test]
     fn permission_flips_only_for_known_users() {
-        let users = Users::demo(64).unwrap();
+        let users = Users::demo(64, &[]).unwrap();
         assert!(users.admin_allowed("alice"));
         assert!(!users.admin_allowed("bob"));
         users.set_admin_allowed("alice", false);
         assert!(!users.admin_allowed("alice"));
         users.set_admin_allowed("mallory", true);
         assert!(!users.admin_allowed("mallory"));
+        // A restricted user cannot give himself what his role does not.
+        assert!(!users.set_admin_allowed("bob", true));
+        assert!(!users.admin_allowed("bob"));
+        assert!(users.set_admin_allowed("alice", true));
+    }
+
+    #[test]
+    fn administrators_are_fixed_at_start() {
+        let users = Users::demo(64, &["alice".to_owned()]).unwrap();
+        assert!(users.is_administrator("alice") && !users.is_administrator("bob"));
+        users.set_admin_allowed("alice", false);
+        assert!(users.is_administrator("alice"));
+        users.set_admin_allowed("bob", true);
+        assert!(!users.is_administrator("bob"));
     }
 }
