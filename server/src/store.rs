@@ -9,7 +9,7 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use crate::clock::Millis;
 use crate::policy::EndReason;
@@ -204,6 +204,30 @@ impl Store {
         connection.execute_batch(SCHEMA)?;
         migrate(&connection)?;
         Ok(Self { connection: Mutex::new(connection) })
+    }
+
+    /// Opens the database file at `path` that a server made, for a command run beside it (the
+    /// server may be running on it): never creates a file. `Ok(None)` when the file is not a
+    /// database of this server (it has no `sessions` table), and then nothing was written to it;
+    /// `Err` when it cannot be opened (a missing file included).
+    pub fn open_existing(path: &str) -> Result<Option<Self>> {
+        let connection = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        let ours: bool = connection.query_row(
+            "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'sessions'",
+            [],
+            |row| row.get(0),
+        )?;
+        if !ours {
+            return Ok(None);
+        }
+        // A file of an earlier version gets the tables and columns added since.
+        connection.execute_batch(SCHEMA)?;
+        migrate(&connection)?;
+        Ok(Some(Self { connection: Mutex::new(connection) }))
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
