@@ -19,7 +19,7 @@ use crate::clock::Millis;
 use crate::devices::clean_device_name;
 use crate::error::{ApiError, JsonBody};
 use crate::policy::EndReason;
-use crate::store::Session;
+use crate::store::{self, Session};
 use crate::users::{MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
 
 /// Password-change attempts allowed per user within [`PASSWORD_ATTEMPT_WINDOW_MS`]: enough for a
@@ -137,6 +137,9 @@ pub struct PasswordChange {
 /// equal to the current one; `429 too_many_requests` with `Retry-After` after 5 attempts within
 /// 15 minutes; `403 invalid_credentials` for a wrong current password (not `401`: the caller's
 /// token is good, and a `401` would make the SDK renew and retry).
+/// Of two concurrent changes, one goes through; the other changes nothing and answers `401
+/// invalid_token` when the first ended its session, `409 conflict` when the first came from the
+/// same session.
 pub async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
@@ -172,9 +175,10 @@ pub async fn change_password(
         ));
     }
     let stored = state.store.user(&username)?.and_then(|user| user.password_hash);
+    let checked = stored.clone();
     let hasher = state.clone();
     let new_hash = tokio::task::spawn_blocking(move || {
-        if !hasher.users.check_password(stored.as_deref(), &current_password) {
+        if !hasher.users.check_password(checked.as_deref(), &current_password) {
             return Ok(None);
         }
         hasher.users.hash_password(&new_password).map(Some)
@@ -189,9 +193,29 @@ pub async fn change_password(
             "the current password is wrong",
         ));
     };
-    let ended = state.store.change_password(&username, &new_hash, &caller.session.id, now_ms)?;
-    tracing::info!(user = %username, ended, "password changed; other sessions ended");
-    Ok(Json(json!({ "changed": true, "sessionsEnded": ended })))
+    // Argon2 took a while: another change may have gone through meanwhile. The store settles it
+    // in its transaction, so that exactly one new password is in force.
+    let change = state.store.change_password(
+        &username,
+        stored.as_deref(),
+        &new_hash,
+        &caller.session.id,
+        now_ms,
+    )?;
+    match change {
+        store::PasswordChange::Changed { sessions_ended } => {
+            tracing::info!(user = %username, sessions_ended, "password changed; other sessions ended");
+            Ok(Json(json!({ "changed": true, "sessionsEnded": sessions_ended })))
+        }
+        store::PasswordChange::SessionEnded => {
+            Err(ApiError::invalid_token("the session was revoked"))
+        }
+        store::PasswordChange::PasswordChanged => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "the password was changed by another request meanwhile; nothing was changed",
+        )),
+    }
 }
 
 /// `POST /admin/users/{username}/reauth`: sets the user's "reauth required" flag (after a

@@ -369,17 +369,32 @@ impl Store {
     }
 
     /// Replaces the password of `username` and ends every other live session of the user (reason
-    /// `password_changed`), keeping `keep_session_id`, in one transaction. Returns how many
-    /// sessions ended.
+    /// `password_changed`), keeping `keep_session_id`, in one transaction, provided that, inside
+    /// it, `keep_session_id` is still a live session of the user and the stored password hash is
+    /// still `checked_hash`, the one the caller checked the current password against: of two
+    /// concurrent changes, the second finds one or the other no longer true and changes nothing.
     pub fn change_password(
         &self,
         username: &str,
+        checked_hash: Option<&str>,
         password_hash: &str,
         keep_session_id: &str,
         now_ms: Millis,
-    ) -> Result<usize> {
+    ) -> Result<PasswordChange> {
         let mut connection = self.lock();
         let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let live: bool = tx.query_row(
+            "SELECT COUNT(*) > 0 FROM sessions WHERE id = ?1 AND username = ?2 AND ended_ms IS NULL",
+            params![keep_session_id, username],
+            |row| row.get(0),
+        )?;
+        if !live {
+            return Ok(PasswordChange::SessionEnded);
+        }
+        let stored = user_in(&tx, username)?.and_then(|user| user.password_hash);
+        if stored.as_deref() != checked_hash {
+            return Ok(PasswordChange::PasswordChanged);
+        }
         tx.execute(
             "INSERT INTO users (username, password_hash) VALUES (?1, ?2)
              ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash",
@@ -391,7 +406,7 @@ impl Store {
             params![username, keep_session_id, now_ms, EndReason::PasswordChanged.as_str()],
         )?;
         tx.commit()?;
-        Ok(ended)
+        Ok(PasswordChange::Changed { sessions_ended: ended })
     }
 
     /// Sets the "reauth required" flag of `username` at `now_ms`: from now on, no session of
@@ -549,6 +564,20 @@ impl Store {
     }
 }
 
+/// What [`Store::change_password`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordChange {
+    /// The password was replaced and this many other sessions ended.
+    Changed {
+        /// How many other sessions of the user ended.
+        sessions_ended: usize,
+    },
+    /// Nothing changed: the caller's session ended meanwhile (another change ended it, say).
+    SessionEnded,
+    /// Nothing changed: the stored password is no longer the one the caller checked.
+    PasswordChanged,
+}
+
 /// What a refresh-token exchange writes, decided inside its transaction.
 #[derive(Debug)]
 pub enum Exchange {
@@ -660,12 +689,48 @@ mod tests {
     }
 
     #[test]
+    fn a_password_change_checked_against_a_stale_hash_or_from_an_ended_session_changes_nothing() {
+        // Two changes that both checked the current password "seed" before either stored its own:
+        // whichever reaches the store second must not overwrite the first.
+        let store = Store::open(":memory:").unwrap();
+        store.seed_user("alice", "seed").unwrap();
+        store.sign_in(&session("a1", "alice", 1_000), "h1").unwrap();
+        store.sign_in(&session("a2", "alice", 1_000), "h2").unwrap();
+        store.sign_in(&session("b1", "bob", 1_000), "h3").unwrap();
+        assert_eq!(
+            store.change_password("alice", Some("seed"), "first", "a1", 2_000).unwrap(),
+            PasswordChange::Changed { sessions_ended: 1 }
+        );
+        // From the session the first change ended.
+        assert_eq!(
+            store.change_password("alice", Some("seed"), "second", "a2", 2_000).unwrap(),
+            PasswordChange::SessionEnded
+        );
+        // From the same, still live, session, against the hash it replaced.
+        assert_eq!(
+            store.change_password("alice", Some("seed"), "second", "a1", 2_000).unwrap(),
+            PasswordChange::PasswordChanged
+        );
+        // From a session of another user.
+        assert_eq!(
+            store.change_password("alice", Some("first"), "second", "b1", 2_000).unwrap(),
+            PasswordChange::SessionEnded
+        );
+        assert_eq!(store.user("alice").unwrap().unwrap().password_hash.as_deref(), Some("first"));
+        assert!(store.session_by_id("a1").unwrap().unwrap().ended.is_none());
+        assert!(store.session_by_id("b1").unwrap().unwrap().ended.is_none());
+    }
+
+    #[test]
     fn seeding_keeps_a_changed_password() {
         let store = Store::open(":memory:").unwrap();
         store.seed_user("alice", "seed").unwrap();
         store.sign_in(&session("a1", "alice", 1_000), "h1").unwrap();
         store.sign_in(&session("a2", "alice", 1_000), "h2").unwrap();
-        assert_eq!(store.change_password("alice", "changed", "a1", 2_000).unwrap(), 1);
+        assert_eq!(
+            store.change_password("alice", Some("seed"), "changed", "a1", 2_000).unwrap(),
+            PasswordChange::Changed { sessions_ended: 1 }
+        );
         store.seed_user("alice", "seed").unwrap();
         assert_eq!(store.user("alice").unwrap().unwrap().password_hash.as_deref(), Some("changed"));
         assert!(store.session_by_id("a1").unwrap().unwrap().ended.is_none());
