@@ -175,17 +175,11 @@ pub async fn change_password(
         ));
     }
     let stored = state.store.user(&username)?.and_then(|user| user.password_hash);
-    let checked = stored.clone();
-    let hasher = state.clone();
-    let new_hash = tokio::task::spawn_blocking(move || {
-        if !hasher.users.check_password(checked.as_deref(), &current_password) {
-            return Ok(None);
-        }
-        hasher.users.hash_password(&new_password).map(Some)
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(ApiError::internal)?;
+    let new_hash = state
+        .users
+        .check_and_hash(stored.clone(), current_password, new_password)
+        .await
+        .map_err(ApiError::internal)?;
     let Some(new_hash) = new_hash else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,

@@ -107,11 +107,16 @@ pub fn build_app(config: &Config, clock: Clock) -> Result<App, BuildError> {
     }
     let cors = cors_layer(&config.allowed_origins)?;
     let store = Store::open(&config.db).map_err(BuildError::Store)?;
-    let users = Users::demo(config.argon2_memory_kib, &config.admins).map_err(BuildError::Users)?;
+    let users = Users::demo(
+        config.argon2_memory_kib,
+        usize::try_from(config.password_hash_concurrency).unwrap_or(1),
+        &config.admins,
+    )
+    .map_err(BuildError::Users)?;
     for (name, password, _) in DEMO_USERS {
         // Only the first time: a password changed since must survive the restart.
         if store.user(name).map_err(BuildError::Store)?.and_then(|u| u.password_hash).is_none() {
-            let hash = users.hash_password(password).map_err(BuildError::Users)?;
+            let hash = users.hash_password_at_start(password).map_err(BuildError::Users)?;
             store.seed_user(name, &hash).map_err(BuildError::Store)?;
         }
     }

@@ -94,6 +94,13 @@ pub struct Config {
     #[arg(long, env = "AUTHPULSE_ECHO_PORT", default_value_t = 0)]
     pub echo_port: u16,
 
+    /// How many password hashes (Argon2, each taking `argon2_memory_kib` of memory: 19 MiB)
+    /// may run at once, for sign-ins and password changes together; more wait their turn, so
+    /// that a burst of sign-ins cannot take the server's memory.
+    #[arg(long, env = "AUTHPULSE_PASSWORD_HASH_CONCURRENCY", default_value_t = 4,
+          value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub password_hash_concurrency: u32,
+
     /// Argon2 memory cost of the demo users' password hashes, in KiB (OWASP's 19 MiB minimum by
     /// default). Tests lower it: the cost only slows them down, it does not change behaviour.
     #[arg(skip = DEFAULT_ARGON2_MEMORY_KIB)]

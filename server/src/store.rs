@@ -127,6 +127,11 @@ CREATE TABLE IF NOT EXISTS password_attempts (
     at_ms    INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS password_attempts_by_user ON password_attempts(username, at_ms);
+CREATE TABLE IF NOT EXISTS sign_in_attempts (
+    username TEXT NOT NULL,
+    at_ms    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sign_in_attempts_by_user ON sign_in_attempts(username, at_ms);
 ";
 
 /// Columns added to `sessions` after the first release, with their definitions: a database file
@@ -440,12 +445,48 @@ impl Store {
         window_ms: Millis,
         limit: usize,
     ) -> Result<std::result::Result<(), Millis>> {
+        let counted =
+            self.count_attempt("password_attempts", username, now_ms, window_ms, limit)?;
+        Ok(counted.map(|_| ()))
+    }
+
+    /// Counts a sign-in attempt of `username` (known or not) at `now_ms`, as
+    /// [`Store::count_password_attempt`] does, before its password is checked: `Ok(id)` of the
+    /// attempt, which a successful sign-in takes back with [`Store::forget_sign_in_attempt`], so
+    /// that only failures stay counted; `Err(ms)` when `limit` attempts are already counted within
+    /// `window_ms`. Counting first bounds concurrent guesses too.
+    pub fn count_sign_in_attempt(
+        &self,
+        username: &str,
+        now_ms: Millis,
+        window_ms: Millis,
+        limit: usize,
+    ) -> Result<std::result::Result<i64, Millis>> {
+        self.count_attempt("sign_in_attempts", username, now_ms, window_ms, limit)
+    }
+
+    /// Takes back the sign-in attempt `id` (the password was right).
+    pub fn forget_sign_in_attempt(&self, id: i64) -> Result<()> {
+        self.lock().execute("DELETE FROM sign_in_attempts WHERE rowid = ?1", [id])?;
+        Ok(())
+    }
+
+    /// The attempts limit of `table` (`username`, `at_ms`): old rows go, and a new one is added
+    /// (its rowid answered) unless `limit` are left for `username`.
+    fn count_attempt(
+        &self,
+        table: &'static str,
+        username: &str,
+        now_ms: Millis,
+        window_ms: Millis,
+        limit: usize,
+    ) -> Result<std::result::Result<i64, Millis>> {
         let mut connection = self.lock();
         let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let since_ms = now_ms.saturating_sub(window_ms);
-        tx.execute("DELETE FROM password_attempts WHERE at_ms <= ?1", [since_ms])?;
+        tx.execute(&format!("DELETE FROM {table} WHERE at_ms <= ?1"), [since_ms])?;
         let (count, oldest): (i64, Option<Millis>) = tx.query_row(
-            "SELECT COUNT(*), MIN(at_ms) FROM password_attempts WHERE username = ?1",
+            &format!("SELECT COUNT(*), MIN(at_ms) FROM {table} WHERE username = ?1"),
             [username],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )?;
@@ -453,10 +494,10 @@ impl Store {
             Err(oldest.unwrap_or(now_ms).saturating_add(window_ms))
         } else {
             tx.execute(
-                "INSERT INTO password_attempts (username, at_ms) VALUES (?1, ?2)",
+                &format!("INSERT INTO {table} (username, at_ms) VALUES (?1, ?2)"),
                 params![username, now_ms],
             )?;
-            Ok(())
+            Ok(tx.last_insert_rowid())
         };
         tx.commit()?;
         Ok(answer)
@@ -719,6 +760,21 @@ mod tests {
         assert_eq!(store.user("alice").unwrap().unwrap().password_hash.as_deref(), Some("first"));
         assert!(store.session_by_id("a1").unwrap().unwrap().ended.is_none());
         assert!(store.session_by_id("b1").unwrap().unwrap().ended.is_none());
+    }
+
+    #[test]
+    fn only_failed_sign_ins_stay_counted() {
+        let store = Store::open(":memory:").unwrap();
+        let failed = store.count_sign_in_attempt("alice", 0, 1_000, 2).unwrap().unwrap();
+        let succeeded = store.count_sign_in_attempt("alice", 10, 1_000, 2).unwrap().unwrap();
+        assert_ne!(failed, succeeded);
+        store.forget_sign_in_attempt(succeeded).unwrap();
+        store.count_sign_in_attempt("alice", 20, 1_000, 2).unwrap().unwrap();
+        // Two failures counted: full until the first leaves the window.
+        assert_eq!(store.count_sign_in_attempt("alice", 30, 1_000, 2).unwrap(), Err(1_000));
+        // The password-change attempts are a separate count.
+        assert_eq!(store.count_password_attempt("alice", 30, 1_000, 2).unwrap(), Ok(()));
+        assert!(store.count_sign_in_attempt("alice", 1_000, 1_000, 2).unwrap().is_ok());
     }
 
     #[test]
