@@ -3,7 +3,7 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, patch, post};
@@ -166,7 +166,7 @@ pub fn build_app(config: &Config, clock: Clock) -> Result<App, BuildError> {
     if state.test.is_some() {
         router = router.nest("/test", test_controls::router());
     }
-    let mut router = router
+    let router = router
         .method_not_allowed_fallback(method_not_allowed)
         .nest_service(
             "/pkg",
@@ -175,6 +175,8 @@ pub fn build_app(config: &Config, clock: Clock) -> Result<App, BuildError> {
         .fallback_service(
             tower::ServiceBuilder::new().layer(no_cache()).service(ServeDir::new(&config.www)),
         );
+    // Under the test log, so that the log sees a 408 too.
+    let mut router = router.layer(middleware::from_fn_with_state(state.clone(), request_timeout));
     if state.test.is_some() {
         // Inner first: failure injection sits under the log, so the log sees injected statuses.
         router = router
@@ -220,6 +222,31 @@ fn cors_layer(origins: &[String]) -> Result<Option<CorsLayer>, BuildError> {
             ])
             .expose_headers([header::WWW_AUTHENTICATE]),
     ))
+}
+
+/// Middleware: a request not answered within `--request-timeout-secs` (a body that never
+/// arrives, say) gets `408 request_timeout`, with `Connection: close` since its body may be half
+/// read, so that no connection hangs forever.
+async fn request_timeout(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    let limit = std::time::Duration::from_secs(state.config.request_timeout_secs);
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            let description = format!(
+                "the request was not complete within {} s",
+                state.config.request_timeout_secs
+            );
+            let mut response =
+                ApiError::new(StatusCode::REQUEST_TIMEOUT, "request_timeout", description)
+                    .into_response();
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+    }
 }
 
 async fn not_found() -> ApiError {

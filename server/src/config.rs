@@ -94,6 +94,13 @@ pub struct Config {
     #[arg(long, env = "AUTHPULSE_ECHO_PORT", default_value_t = 0)]
     pub echo_port: u16,
 
+    /// How long a request may take, in seconds, from its headers to the answer: one whose body
+    /// has not arrived by then (or that is not answered by then) gets `408 request_timeout` and
+    /// its connection is closed, so that no connection hangs forever.
+    #[arg(long, env = "AUTHPULSE_REQUEST_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub request_timeout_secs: u64,
+
     /// How many password hashes (Argon2, each taking `argon2_memory_kib` of memory: 19 MiB)
     /// may run at once, for sign-ins and password changes together; more wait their turn, so
     /// that a burst of sign-ins cannot take the server's memory.
