@@ -98,8 +98,16 @@ pub fn build_app(config: &Config, clock: Clock) -> Result<App, BuildError> {
         Some(secret) => secret.as_bytes().to_vec(),
         None => tokens::random_key(),
     };
+    // Blank entries (`AUTHPULSE_ADMINS=`, "alice, bob") name nobody.
+    let admins: Vec<String> = config
+        .admins
+        .iter()
+        .map(|admin| admin.trim())
+        .filter(|admin| !admin.is_empty())
+        .map(str::to_owned)
+        .collect();
     if let Some(unknown) =
-        config.admins.iter().find(|admin| !DEMO_USERS.iter().any(|(name, _, _)| name == admin))
+        admins.iter().find(|admin| !DEMO_USERS.iter().any(|(name, _, _)| name == admin))
     {
         return Err(BuildError::Config(format!(
             "--admin {unknown:?} is not a user of this server"
@@ -110,7 +118,7 @@ pub fn build_app(config: &Config, clock: Clock) -> Result<App, BuildError> {
     let users = Users::demo(
         config.argon2_memory_kib,
         usize::try_from(config.password_hash_concurrency).unwrap_or(1),
-        &config.admins,
+        &admins,
     )
     .map_err(BuildError::Users)?;
     for (name, password, _) in DEMO_USERS {

@@ -78,7 +78,8 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
 
     /// A user who administers this server: may call `POST /admin/users/{username}/reauth`.
-    /// Repeat the flag, or separate with commas in the variable; none by default. A user the
+    /// Repeat the flag, or separate with commas in the variable (blank entries name nobody); none
+    /// by default. A user the
     /// server does not know is refused at start. Fixed for the life of the process: no request
     /// can grant it (the demo's `/demo/permission` toggle gates only `GET /api/admin`).
     #[arg(long = "admin", value_name = "USER", env = "AUTHPULSE_ADMINS", value_delimiter = ',')]
@@ -101,8 +102,7 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub request_timeout_secs: u64,
 
-    /// How many password hashes (Argon2, each taking `argon2_memory_kib` of memory: 19 MiB)
-    /// may run at once, for sign-ins and password changes together; more wait their turn, so
+    /// How many password hashes (Argon2, 19 MiB of memory each) may run at once, for sign-ins and password changes together; more wait their turn, so
     /// that a burst of sign-ins cannot take the server's memory.
     #[arg(long, env = "AUTHPULSE_PASSWORD_HASH_CONCURRENCY", default_value_t = 4,
           value_parser = clap::value_parser!(u32).range(1..=1024))]

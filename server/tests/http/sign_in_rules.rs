@@ -281,6 +281,19 @@ async fn without_an_administrator_nobody_may_flag_anyone() {
     let alice = server.login("alice", "alice").await;
     let response = flag(&server, "bob", &alice.access_token).await;
     assert_error(response, StatusCode::FORBIDDEN, "insufficient_scope").await;
+    // A blank entry (`AUTHPULSE_ADMINS=`) names nobody.
+    let mut blank = config();
+    blank.admins = vec![String::new()];
+    let server = TestServer::start_with(blank, Clock::manual(T0)).await;
+    let alice = server.login("alice", "alice").await;
+    let response = flag(&server, "bob", &alice.access_token).await;
+    assert_error(response, StatusCode::FORBIDDEN, "insufficient_scope").await;
+    // " alice" from "bob, alice" is alice.
+    let mut spaced = config();
+    spaced.admins = vec!["bob".into(), " alice".into()];
+    let server = TestServer::start_with(spaced, Clock::manual(T0)).await;
+    let alice = server.login("alice", "alice").await;
+    assert_eq!(flag(&server, "bob", &alice.access_token).await.status(), StatusCode::OK);
     // An administrator must be a user the server knows.
     let mut unknown = config();
     unknown.admins = vec!["mallory".into()];
