@@ -19,7 +19,7 @@ use crate::clock::Millis;
 use crate::devices::clean_device_name;
 use crate::error::{ApiError, JsonBody};
 use crate::policy::EndReason;
-use crate::store::Session;
+use crate::store::{self, Session};
 use crate::users::{MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
 
 /// Password-change attempts allowed per user within [`PASSWORD_ATTEMPT_WINDOW_MS`]: enough for a
@@ -137,6 +137,9 @@ pub struct PasswordChange {
 /// equal to the current one; `429 too_many_requests` with `Retry-After` after 5 attempts within
 /// 15 minutes; `403 invalid_credentials` for a wrong current password (not `401`: the caller's
 /// token is good, and a `401` would make the SDK renew and retry).
+/// Of two concurrent changes, one goes through; the other changes nothing and answers `401
+/// invalid_token` when the first ended its session, `409 conflict` when the first came from the
+/// same session.
 pub async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
@@ -172,16 +175,11 @@ pub async fn change_password(
         ));
     }
     let stored = state.store.user(&username)?.and_then(|user| user.password_hash);
-    let hasher = state.clone();
-    let new_hash = tokio::task::spawn_blocking(move || {
-        if !hasher.users.check_password(stored.as_deref(), &current_password) {
-            return Ok(None);
-        }
-        hasher.users.hash_password(&new_password).map(Some)
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(ApiError::internal)?;
+    let new_hash = state
+        .users
+        .check_and_hash(stored.clone(), current_password, new_password)
+        .await
+        .map_err(ApiError::internal)?;
     let Some(new_hash) = new_hash else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -189,15 +187,37 @@ pub async fn change_password(
             "the current password is wrong",
         ));
     };
-    let ended = state.store.change_password(&username, &new_hash, &caller.session.id, now_ms)?;
-    tracing::info!(user = %username, ended, "password changed; other sessions ended");
-    Ok(Json(json!({ "changed": true, "sessionsEnded": ended })))
+    // Argon2 took a while: another change may have gone through meanwhile. The store settles it
+    // in its transaction, so that exactly one new password is in force.
+    let change = state.store.change_password(
+        &username,
+        stored.as_deref(),
+        &new_hash,
+        &caller.session.id,
+        now_ms,
+    )?;
+    match change {
+        store::PasswordChange::Changed { sessions_ended } => {
+            tracing::info!(user = %username, sessions_ended, "password changed; other sessions ended");
+            Ok(Json(json!({ "changed": true, "sessionsEnded": sessions_ended })))
+        }
+        store::PasswordChange::SessionEnded => {
+            Err(ApiError::invalid_token("the session was revoked"))
+        }
+        store::PasswordChange::PasswordChanged => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "the password was changed by another request meanwhile; nothing was changed",
+        )),
+    }
 }
 
 /// `POST /admin/users/{username}/reauth`: sets the user's "reauth required" flag (after a
 /// password reset, say): every renewal or refresh grant of a session that began before it is
 /// `401 login_required` / `400 invalid_grant` until the user signs in again with a password,
-/// which clears it. Needs the admin permission (`403` otherwise); `404` for an unknown user.
+/// which clears it. Only for an administrator of the server (`--admin`, fixed at start; not the
+/// demo's admin permission): `403` otherwise, checked before anything else; `404` for an unknown
+/// user.
 /// Answers `{"username", "reauthRequired": true, "since": <ms>, "sessions": <live sessions
 /// concerned>}`. The `require-reauth` command of the binary does the same offline.
 pub async fn require_reauth(
@@ -205,8 +225,8 @@ pub async fn require_reauth(
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    if !state.users.admin_allowed(&caller.claims.sub) {
-        return Err(ApiError::forbidden("the admin permission is required"));
+    if !state.users.is_administrator(&caller.session.username) {
+        return Err(ApiError::forbidden("only an administrator of this server may do this"));
     }
     let username = match path {
         Ok(Path(username)) if state.users.is_known(&username) => username,
@@ -214,7 +234,7 @@ pub async fn require_reauth(
     };
     let now_ms = state.clock.now_ms();
     let sessions = state.store.require_reauth(&username, now_ms)?;
-    tracing::info!(admin = %caller.claims.sub, user = %username, sessions, "reauth required");
+    tracing::info!(admin = %caller.session.username, user = %username, sessions, "reauth required");
     Ok(Json(json!({
         "username": username,
         "reauthRequired": true,

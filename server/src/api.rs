@@ -13,7 +13,7 @@ use crate::users::Role;
 
 /// `GET /api/me`: who the token belongs to.
 pub async fn me(State(state): State<AppState>, caller: Caller) -> Json<Value> {
-    let username = &caller.claims.sub;
+    let username = &caller.session.username;
     Json(json!({
         "username": username,
         "role": state.users.role(username).map(Role::as_str),
@@ -44,10 +44,10 @@ pub async fn echo(_caller: Caller, JsonBody(body): JsonBody<Value>) -> Json<Valu
 /// `GET /api/admin`: needs the admin permission; without it a `403`, which clients must pass
 /// through untouched.
 pub async fn admin(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
-    if !state.users.admin_allowed(&caller.claims.sub) {
+    if !state.users.admin_allowed(&caller.session.username) {
         return Err(ApiError::forbidden("the admin permission is required"));
     }
-    Ok(Json(json!({ "message": "welcome to the admin area", "username": caller.claims.sub })))
+    Ok(Json(json!({ "message": "welcome to the admin area", "username": caller.session.username })))
 }
 
 /// `POST /demo/revoke`: ends the caller's own session on the server, as an operator would.
@@ -68,14 +68,16 @@ pub struct PermissionRequest {
     allowed: bool,
 }
 
-/// `POST /demo/permission`: grants or removes the caller's admin permission.
+/// `POST /demo/permission`: removes or restores the caller's permission for `GET /api/admin`,
+/// within the caller's role (a restricted user stays without it). It gates nothing else: the
+/// server's administrators are fixed at start (`--admin`).
 pub async fn set_own_permission(
     State(state): State<AppState>,
     caller: Caller,
     JsonBody(request): JsonBody<PermissionRequest>,
 ) -> Json<Value> {
-    state.users.set_admin_allowed(&caller.claims.sub, request.allowed);
-    Json(json!({ "username": caller.claims.sub, "adminAllowed": request.allowed }))
+    let allowed = state.users.set_admin_allowed(&caller.session.username, request.allowed);
+    Json(json!({ "username": caller.session.username, "adminAllowed": allowed }))
 }
 
 /// `GET /demo/config`: the server's timings, so the demo page can show them. Public.

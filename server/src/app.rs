@@ -3,7 +3,7 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, patch, post};
@@ -98,13 +98,33 @@ pub fn build_app(config: &Config, clock: Clock) -> Result<App, BuildError> {
         Some(secret) => secret.as_bytes().to_vec(),
         None => tokens::random_key(),
     };
+    // Blank entries (`AUTHPULSE_ADMINS=`, "alice, bob") name nobody.
+    let admins: Vec<String> = config
+        .admins
+        .iter()
+        .map(|admin| admin.trim())
+        .filter(|admin| !admin.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if let Some(unknown) =
+        admins.iter().find(|admin| !DEMO_USERS.iter().any(|(name, _, _)| name == admin))
+    {
+        return Err(BuildError::Config(format!(
+            "--admin {unknown:?} is not a user of this server"
+        )));
+    }
     let cors = cors_layer(&config.allowed_origins)?;
     let store = Store::open(&config.db).map_err(BuildError::Store)?;
-    let users = Users::demo(config.argon2_memory_kib).map_err(BuildError::Users)?;
+    let users = Users::demo(
+        config.argon2_memory_kib,
+        usize::try_from(config.password_hash_concurrency).unwrap_or(1),
+        &admins,
+    )
+    .map_err(BuildError::Users)?;
     for (name, password, _) in DEMO_USERS {
         // Only the first time: a password changed since must survive the restart.
         if store.user(name).map_err(BuildError::Store)?.and_then(|u| u.password_hash).is_none() {
-            let hash = users.hash_password(password).map_err(BuildError::Users)?;
+            let hash = users.hash_password_at_start(password).map_err(BuildError::Users)?;
             store.seed_user(name, &hash).map_err(BuildError::Store)?;
         }
     }
@@ -154,7 +174,7 @@ pub fn build_app(config: &Config, clock: Clock) -> Result<App, BuildError> {
     if state.test.is_some() {
         router = router.nest("/test", test_controls::router());
     }
-    let mut router = router
+    let router = router
         .method_not_allowed_fallback(method_not_allowed)
         .nest_service(
             "/pkg",
@@ -163,6 +183,8 @@ pub fn build_app(config: &Config, clock: Clock) -> Result<App, BuildError> {
         .fallback_service(
             tower::ServiceBuilder::new().layer(no_cache()).service(ServeDir::new(&config.www)),
         );
+    // Under the test log, so that the log sees a 408 too.
+    let mut router = router.layer(middleware::from_fn_with_state(state.clone(), request_timeout));
     if state.test.is_some() {
         // Inner first: failure injection sits under the log, so the log sees injected statuses.
         router = router
@@ -277,6 +299,31 @@ fn serialized_origin(text: &str) -> Result<HeaderValue, &'static str> {
         _ => format!("{scheme}://{host}"),
     };
     HeaderValue::from_str(&origin).map_err(|_| "not a valid header value")
+}
+
+/// Middleware: a request not answered within `--request-timeout-secs` (a body that never
+/// arrives, say) gets `408 request_timeout`, with `Connection: close` since its body may be half
+/// read, so that no connection hangs forever.
+async fn request_timeout(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    let limit = std::time::Duration::from_secs(state.config.request_timeout_secs);
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            let description = format!(
+                "the request was not complete within {} s",
+                state.config.request_timeout_secs
+            );
+            let mut response =
+                ApiError::new(StatusCode::REQUEST_TIMEOUT, "request_timeout", description)
+                    .into_response();
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+    }
 }
 
 async fn not_found() -> ApiError {

@@ -31,6 +31,14 @@ pub const CSRF_HEADER_VALUE: &str = "authpulse";
 /// `client_id` of refresh tokens issued at login when the request names none.
 pub const DEFAULT_CLIENT_ID: &str = "authpulse-demo";
 
+/// Failed sign-ins allowed per username (known or not) within [`SIGN_IN_FAILURE_WINDOW_MS`]:
+/// enough for a user who mistypes, too few to guess a password. An attacker can use them up and
+/// keep a user from signing in for the window; a deployment facing the internet adds limits per
+/// client address in front.
+pub const SIGN_IN_FAILURES_PER_WINDOW: usize = 5;
+/// The window of [`SIGN_IN_FAILURES_PER_WINDOW`]: 15 minutes.
+pub const SIGN_IN_FAILURE_WINDOW_MS: Millis = 15 * 60_000;
+
 /// `POST /auth/login` body.
 #[derive(Debug, Deserialize)]
 pub struct LoginRequest {
@@ -43,7 +51,9 @@ pub struct LoginRequest {
 
 /// `POST /auth/login`: checks the password, starts a session (cookie) named after the device
 /// (from the User-Agent) and answers with a token response that also carries a refresh token,
-/// for apps using the refresh-token strategy. The sign-in is the user's new `auth_time` and
+/// for apps using the refresh-token strategy. After [`SIGN_IN_FAILURES_PER_WINDOW`] failures for
+/// a username within 15 minutes, `429 too_many_requests` with `Retry-After` (seconds), before
+/// the password is checked. The sign-in is the user's new `auth_time` and
 /// clears a "reauth required" flag (ending the sessions that began before the flag).
 pub async fn login(
     State(state): State<AppState>,
@@ -54,15 +64,30 @@ pub async fn login(
     if request.username.len() > 128 || request.password.len() > 1024 {
         return Err(ApiError::bad_request("username or password too long"));
     }
-    let checker = state.clone();
     let LoginRequest { username, password, client_id } = request;
+    // Counted before Argon2 runs, taken back if the password is right: at most
+    // SIGN_IN_FAILURES_PER_WINDOW guesses per user, however many arrive at once.
+    let attempt_ms = state.clock.now_ms();
+    let attempt = match state.store.count_sign_in_attempt(
+        &username,
+        attempt_ms,
+        SIGN_IN_FAILURE_WINDOW_MS,
+        SIGN_IN_FAILURES_PER_WINDOW,
+    )? {
+        Ok(attempt) => attempt,
+        Err(allowed_at_ms) => {
+            let wait_secs = (allowed_at_ms - attempt_ms + 999) / 1000;
+            return Err(ApiError::too_many_requests(
+                format!("too many failed sign-ins for this user: try again in {wait_secs} s"),
+                wait_secs,
+            ));
+        }
+    };
     let stored = state.store.user(&username)?.and_then(|user| user.password_hash);
-    // Argon2 takes tens of milliseconds of CPU on purpose: keep it off the async workers.
-    let accepted = tokio::task::spawn_blocking(move || {
-        checker.users.check_password(stored.as_deref(), &password)
-    })
-    .await
-    .map_err(ApiError::internal)?;
+    // Argon2 takes tens of milliseconds of CPU and 19 MiB on purpose: off the async workers, a
+    // bounded number at once.
+    let accepted =
+        state.users.check_password(stored, password).await.map_err(ApiError::internal)?;
     if !accepted {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -70,6 +95,7 @@ pub async fn login(
             "unknown user or wrong password",
         ));
     }
+    state.store.forget_sign_in_attempt(attempt)?;
 
     let now_ms = state.clock.now_ms();
     // A browser signing in again must not keep its previous session alive beside the new one.
@@ -255,7 +281,8 @@ pub async fn logout(
         if let Verified::Valid(claims) | Verified::Expired(claims) =
             state.tokens.verify(token, now_ms)
         {
-            state.store.end_session(&claims.sid, now_ms, EndReason::Logout)?;
+            // Only the session of the token's own user (`sub`).
+            state.store.end_session_of(&claims.sid, &claims.sub, now_ms, EndReason::Logout)?;
         }
     }
     Ok((StatusCode::NO_CONTENT, jar.remove(removal_cookie())).into_response())

@@ -80,6 +80,14 @@ pub struct Config {
     #[arg(long = "allowed-origin", env = "AUTHPULSE_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
 
+    /// A user who administers this server: may call `POST /admin/users/{username}/reauth`.
+    /// Repeat the flag, or separate with commas in the variable (blank entries name nobody); none
+    /// by default. A user the
+    /// server does not know is refused at start. Fixed for the life of the process: no request
+    /// can grant it (the demo's `/demo/permission` toggle gates only `GET /api/admin`).
+    #[arg(long = "admin", value_name = "USER", env = "AUTHPULSE_ADMINS", value_delimiter = ',')]
+    pub admins: Vec<String>,
+
     /// Enable the `/test/*` endpoints (clock, request log, failure injection) and the echo
     /// origin. Never in production.
     #[arg(long, env = "AUTHPULSE_TEST_CONTROLS")]
@@ -89,6 +97,19 @@ pub struct Config {
     /// second stdout line.
     #[arg(long, env = "AUTHPULSE_ECHO_PORT", default_value_t = 0)]
     pub echo_port: u16,
+
+    /// How long a request may take, in seconds, from its headers to the answer: one whose body
+    /// has not arrived by then (or that is not answered by then) gets `408 request_timeout` and
+    /// its connection is closed, so that no connection hangs forever.
+    #[arg(long, env = "AUTHPULSE_REQUEST_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub request_timeout_secs: u64,
+
+    /// How many password hashes (Argon2, 19 MiB of memory each) may run at once, for sign-ins and password changes together; more wait their turn, so
+    /// that a burst of sign-ins cannot take the server's memory.
+    #[arg(long, env = "AUTHPULSE_PASSWORD_HASH_CONCURRENCY", default_value_t = 4,
+          value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub password_hash_concurrency: u32,
 
     /// Argon2 memory cost of the demo users' password hashes, in KiB (OWASP's 19 MiB minimum by
     /// default). Tests lower it: the cost only slows them down, it does not change behaviour.

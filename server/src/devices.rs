@@ -73,8 +73,23 @@ fn product_name(user_agent: &str) -> Option<String> {
     plain.then(|| product.to_owned())
 }
 
-/// A name the user gave a device, trimmed; `Err` says what is wrong with it.
+/// The most combining marks (general category M) allowed in a row: enough for the marks of real
+/// scripts (Vietnamese stacks two, Indic scripts three), too few to stack "Zalgo" text over the
+/// lines around the name.
+pub const MAX_COMBINING_MARKS_IN_A_ROW: usize = 4;
+
+/// Characters that take a place but show nothing: Hangul fillers, the braille blank.
+const BLANK_LOOKING: [char; 5] = ['\u{115F}', '\u{1160}', '\u{3164}', '\u{FFA0}', '\u{2800}'];
+
+/// A name the user gave a device, trimmed; `Err` says what is wrong with it. Refused: no
+/// visible character, more than [`MAX_DEVICE_NAME_CHARS`], control characters (Cc), invisible
+/// formatting characters (Cf: zero-width spaces and joiners, bidirectional marks, embeddings,
+/// overrides and isolates, the BOM, tag characters…), line and paragraph separators (Zl, Zp),
+/// a leading combining mark, or more than [`MAX_COMBINING_MARKS_IN_A_ROW`] marks in a row. The
+/// name is shown to the user among others: it must not hide, reorder or overrun its neighbours.
 pub fn clean_device_name(name: &str) -> Result<String, String> {
+    use unicode_properties::{GeneralCategory, GeneralCategoryGroup, UnicodeGeneralCategory};
+
     let name = name.trim();
     if name.is_empty() {
         return Err("deviceName must not be empty".into());
@@ -82,8 +97,38 @@ pub fn clean_device_name(name: &str) -> Result<String, String> {
     if name.chars().count() > MAX_DEVICE_NAME_CHARS {
         return Err(format!("deviceName must be at most {MAX_DEVICE_NAME_CHARS} characters"));
     }
-    if name.chars().any(char::is_control) {
-        return Err("deviceName must not contain control characters".into());
+    let mut marks_in_a_row = 0;
+    let mut visible = false;
+    for (index, c) in name.chars().enumerate() {
+        let refused = match c.general_category() {
+            GeneralCategory::Control => Some("control characters"),
+            GeneralCategory::Format => Some("invisible formatting or bidirectional characters"),
+            GeneralCategory::LineSeparator | GeneralCategory::ParagraphSeparator => {
+                Some("line or paragraph separators")
+            }
+            _ => None,
+        };
+        if let Some(what) = refused {
+            return Err(format!("deviceName must not contain {what} (U+{:04X})", c as u32));
+        }
+        if c.general_category_group() == GeneralCategoryGroup::Mark {
+            if index == 0 {
+                return Err("deviceName must not begin with a combining mark".into());
+            }
+            marks_in_a_row += 1;
+            if marks_in_a_row > MAX_COMBINING_MARKS_IN_A_ROW {
+                return Err(format!(
+                    "deviceName must not have more than {MAX_COMBINING_MARKS_IN_A_ROW} \
+                     combining marks in a row"
+                ));
+            }
+        } else {
+            marks_in_a_row = 0;
+            visible |= !c.is_whitespace() && !BLANK_LOOKING.contains(&c);
+        }
+    }
+    if !visible {
+        return Err("deviceName must have a visible character".into());
     }
     Ok(name.to_owned())
 }
@@ -163,5 +208,86 @@ mod tests {
         assert!(clean_device_name("a\nb").is_err());
         assert_eq!(clean_device_name(&"é".repeat(64)).map(|n| n.chars().count()), Ok(64));
         assert!(clean_device_name(&"é".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn invisible_formatting_bidi_and_separator_characters_are_refused() {
+        // Format (Cf), line (Zl) and paragraph (Zp) separators: zero-width characters, bidi
+        // embeddings, overrides and isolates, invisible operators, the BOM, tag characters.
+        for c in [
+            '\u{AD}',
+            '\u{61C}',
+            '\u{180E}',
+            '\u{200B}',
+            '\u{200C}',
+            '\u{200D}',
+            '\u{200E}',
+            '\u{200F}',
+            '\u{202A}',
+            '\u{202B}',
+            '\u{202C}',
+            '\u{202D}',
+            '\u{202E}',
+            '\u{2060}',
+            '\u{2061}',
+            '\u{2062}',
+            '\u{2063}',
+            '\u{2064}',
+            '\u{2066}',
+            '\u{2067}',
+            '\u{2068}',
+            '\u{2069}',
+            '\u{206F}',
+            '\u{FEFF}',
+            '\u{FFF9}',
+            '\u{E0001}',
+            '\u{E0041}',
+            '\u{2028}',
+            '\u{2029}',
+        ] {
+            let name = format!("My{c}Laptop");
+            let error = clean_device_name(&name).expect_err(&format!("U+{:04X}", c as u32));
+            assert!(error.contains(&format!("U+{:04X}", c as u32)), "{error}");
+        }
+        // "Laptop" shown as "potpaL" by a right-to-left override.
+        assert!(clean_device_name("\u{202E}potpaL").is_err());
+    }
+
+    #[test]
+    fn a_name_needs_a_visible_character() {
+        for blank in [
+            "\u{3164}",         // Hangul filler
+            "\u{115F}\u{1160}", // Hangul choseong and jungseong fillers
+            "\u{FFA0}",         // halfwidth Hangul filler
+            "\u{2800}\u{2800}", // braille blank
+            "\u{3000}\u{2800}", // ideographic space, braille blank
+            "\u{34F}",          // combining grapheme joiner
+            "\u{FE0F}",         // variation selector 16
+        ] {
+            assert!(clean_device_name(blank).is_err(), "{blank:?}");
+        }
+        assert_eq!(clean_device_name("\u{2800}x"), Ok("\u{2800}x".to_owned()));
+    }
+
+    #[test]
+    fn combining_marks_are_capped() {
+        // Real text keeps its marks: Vietnamese, Hindi, Thai, an emoji with its presentation
+        // selector, a keycap.
+        for name in [
+            "Điện thoại của Mỹ",
+            "मेरा फ़ोन",
+            "โทรศัพท์ของฉัน",
+            "Laptop \u{2764}\u{FE0F}",
+            "1\u{FE0F}\u{20E3}",
+            "e\u{301}\u{302}\u{303}\u{304}",
+        ] {
+            assert_eq!(clean_device_name(name), Ok(name.to_owned()), "{name}");
+        }
+        // Text stacked with marks ("Zalgo") spills over the lines above and below it.
+        let error = clean_device_name("e\u{301}\u{302}\u{303}\u{304}\u{305}").unwrap_err();
+        assert!(error.contains("combining marks"), "{error}");
+        assert!(clean_device_name(&format!("x{}", "\u{36B}".repeat(40))).is_err());
+        // A name cannot begin with a mark: it would combine with what is shown before it.
+        assert!(clean_device_name("\u{301}Laptop").is_err());
     }
 }

@@ -58,9 +58,25 @@ pub use users::DEMO_USERS;
 /// Sets the "reauth required" flag of `username` in the database at `db` at `now_ms`, as
 /// `POST /admin/users/{username}/reauth` does, for the `require-reauth` command: it works with
 /// the server stopped or running on the same file. Returns how many live sessions of the user
-/// it concerns; `Err` for an unknown user or a database error.
+/// it concerns; `Err` for an unknown user, a database file that does not exist (none is
+/// created), is not this server's, or is `:memory:`, or a database error.
 pub fn require_reauth(db: &str, username: &str, now_ms: Millis) -> Result<usize, String> {
-    let store = store::Store::open(db).map_err(|error| error.to_string())?;
+    if db == ":memory:" {
+        return Err(
+            "--db :memory: holds no server's sessions: give the server's database file".to_owned()
+        );
+    }
+    if !std::path::Path::new(db).is_file() {
+        return Err(format!(
+            "no database at {db:?}: give the --db file of the server (it is made when the server \
+             first starts)"
+        ));
+    }
+    let store = match store::Store::open_existing(db) {
+        Ok(Some(store)) => store,
+        Ok(None) => return Err(format!("{db:?} is not a database of authpulse-server")),
+        Err(error) => return Err(format!("cannot open {db:?}: {error}")),
+    };
     let known = DEMO_USERS.iter().any(|(name, _, _)| *name == username)
         || store.user(username).map_err(|error| error.to_string())?.is_some();
     if !known {

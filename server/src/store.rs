@@ -9,7 +9,7 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use crate::clock::Millis;
 use crate::policy::EndReason;
@@ -127,6 +127,11 @@ CREATE TABLE IF NOT EXISTS password_attempts (
     at_ms    INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS password_attempts_by_user ON password_attempts(username, at_ms);
+CREATE TABLE IF NOT EXISTS sign_in_attempts (
+    username TEXT NOT NULL,
+    at_ms    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sign_in_attempts_by_user ON sign_in_attempts(username, at_ms);
 ";
 
 /// Columns added to `sessions` after the first release, with their definitions: a database file
@@ -204,6 +209,30 @@ impl Store {
         connection.execute_batch(SCHEMA)?;
         migrate(&connection)?;
         Ok(Self { connection: Mutex::new(connection) })
+    }
+
+    /// Opens the database file at `path` that a server made, for a command run beside it (the
+    /// server may be running on it): never creates a file. `Ok(None)` when the file is not a
+    /// database of this server (it has no `sessions` table), and then nothing was written to it;
+    /// `Err` when it cannot be opened (a missing file included).
+    pub fn open_existing(path: &str) -> Result<Option<Self>> {
+        let connection = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        let ours: bool = connection.query_row(
+            "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'sessions'",
+            [],
+            |row| row.get(0),
+        )?;
+        if !ours {
+            return Ok(None);
+        }
+        // A file of an earlier version gets the tables and columns added since.
+        connection.execute_batch(SCHEMA)?;
+        migrate(&connection)?;
+        Ok(Some(Self { connection: Mutex::new(connection) }))
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -345,17 +374,32 @@ impl Store {
     }
 
     /// Replaces the password of `username` and ends every other live session of the user (reason
-    /// `password_changed`), keeping `keep_session_id`, in one transaction. Returns how many
-    /// sessions ended.
+    /// `password_changed`), keeping `keep_session_id`, in one transaction, provided that, inside
+    /// it, `keep_session_id` is still a live session of the user and the stored password hash is
+    /// still `checked_hash`, the one the caller checked the current password against: of two
+    /// concurrent changes, the second finds one or the other no longer true and changes nothing.
     pub fn change_password(
         &self,
         username: &str,
+        checked_hash: Option<&str>,
         password_hash: &str,
         keep_session_id: &str,
         now_ms: Millis,
-    ) -> Result<usize> {
+    ) -> Result<PasswordChange> {
         let mut connection = self.lock();
         let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let live: bool = tx.query_row(
+            "SELECT COUNT(*) > 0 FROM sessions WHERE id = ?1 AND username = ?2 AND ended_ms IS NULL",
+            params![keep_session_id, username],
+            |row| row.get(0),
+        )?;
+        if !live {
+            return Ok(PasswordChange::SessionEnded);
+        }
+        let stored = user_in(&tx, username)?.and_then(|user| user.password_hash);
+        if stored.as_deref() != checked_hash {
+            return Ok(PasswordChange::PasswordChanged);
+        }
         tx.execute(
             "INSERT INTO users (username, password_hash) VALUES (?1, ?2)
              ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash",
@@ -367,7 +411,7 @@ impl Store {
             params![username, keep_session_id, now_ms, EndReason::PasswordChanged.as_str()],
         )?;
         tx.commit()?;
-        Ok(ended)
+        Ok(PasswordChange::Changed { sessions_ended: ended })
     }
 
     /// Sets the "reauth required" flag of `username` at `now_ms`: from now on, no session of
@@ -401,12 +445,48 @@ impl Store {
         window_ms: Millis,
         limit: usize,
     ) -> Result<std::result::Result<(), Millis>> {
+        let counted =
+            self.count_attempt("password_attempts", username, now_ms, window_ms, limit)?;
+        Ok(counted.map(|_| ()))
+    }
+
+    /// Counts a sign-in attempt of `username` (known or not) at `now_ms`, as
+    /// [`Store::count_password_attempt`] does, before its password is checked: `Ok(id)` of the
+    /// attempt, which a successful sign-in takes back with [`Store::forget_sign_in_attempt`], so
+    /// that only failures stay counted; `Err(ms)` when `limit` attempts are already counted within
+    /// `window_ms`. Counting first bounds concurrent guesses too.
+    pub fn count_sign_in_attempt(
+        &self,
+        username: &str,
+        now_ms: Millis,
+        window_ms: Millis,
+        limit: usize,
+    ) -> Result<std::result::Result<i64, Millis>> {
+        self.count_attempt("sign_in_attempts", username, now_ms, window_ms, limit)
+    }
+
+    /// Takes back the sign-in attempt `id` (the password was right).
+    pub fn forget_sign_in_attempt(&self, id: i64) -> Result<()> {
+        self.lock().execute("DELETE FROM sign_in_attempts WHERE rowid = ?1", [id])?;
+        Ok(())
+    }
+
+    /// The attempts limit of `table` (`username`, `at_ms`): old rows go, and a new one is added
+    /// (its rowid answered) unless `limit` are left for `username`.
+    fn count_attempt(
+        &self,
+        table: &'static str,
+        username: &str,
+        now_ms: Millis,
+        window_ms: Millis,
+        limit: usize,
+    ) -> Result<std::result::Result<i64, Millis>> {
         let mut connection = self.lock();
         let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let since_ms = now_ms.saturating_sub(window_ms);
-        tx.execute("DELETE FROM password_attempts WHERE at_ms <= ?1", [since_ms])?;
+        tx.execute(&format!("DELETE FROM {table} WHERE at_ms <= ?1"), [since_ms])?;
         let (count, oldest): (i64, Option<Millis>) = tx.query_row(
-            "SELECT COUNT(*), MIN(at_ms) FROM password_attempts WHERE username = ?1",
+            &format!("SELECT COUNT(*), MIN(at_ms) FROM {table} WHERE username = ?1"),
             [username],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )?;
@@ -414,10 +494,10 @@ impl Store {
             Err(oldest.unwrap_or(now_ms).saturating_add(window_ms))
         } else {
             tx.execute(
-                "INSERT INTO password_attempts (username, at_ms) VALUES (?1, ?2)",
+                &format!("INSERT INTO {table} (username, at_ms) VALUES (?1, ?2)"),
                 params![username, now_ms],
             )?;
-            Ok(())
+            Ok(tx.last_insert_rowid())
         };
         tx.commit()?;
         Ok(answer)
@@ -523,6 +603,20 @@ impl Store {
         )?;
         Ok(())
     }
+}
+
+/// What [`Store::change_password`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordChange {
+    /// The password was replaced and this many other sessions ended.
+    Changed {
+        /// How many other sessions of the user ended.
+        sessions_ended: usize,
+    },
+    /// Nothing changed: the caller's session ended meanwhile (another change ended it, say).
+    SessionEnded,
+    /// Nothing changed: the stored password is no longer the one the caller checked.
+    PasswordChanged,
 }
 
 /// What a refresh-token exchange writes, decided inside its transaction.
@@ -636,12 +730,63 @@ mod tests {
     }
 
     #[test]
+    fn a_password_change_checked_against_a_stale_hash_or_from_an_ended_session_changes_nothing() {
+        // Two changes that both checked the current password "seed" before either stored its own:
+        // whichever reaches the store second must not overwrite the first.
+        let store = Store::open(":memory:").unwrap();
+        store.seed_user("alice", "seed").unwrap();
+        store.sign_in(&session("a1", "alice", 1_000), "h1").unwrap();
+        store.sign_in(&session("a2", "alice", 1_000), "h2").unwrap();
+        store.sign_in(&session("b1", "bob", 1_000), "h3").unwrap();
+        assert_eq!(
+            store.change_password("alice", Some("seed"), "first", "a1", 2_000).unwrap(),
+            PasswordChange::Changed { sessions_ended: 1 }
+        );
+        // From the session the first change ended.
+        assert_eq!(
+            store.change_password("alice", Some("seed"), "second", "a2", 2_000).unwrap(),
+            PasswordChange::SessionEnded
+        );
+        // From the same, still live, session, against the hash it replaced.
+        assert_eq!(
+            store.change_password("alice", Some("seed"), "second", "a1", 2_000).unwrap(),
+            PasswordChange::PasswordChanged
+        );
+        // From a session of another user.
+        assert_eq!(
+            store.change_password("alice", Some("first"), "second", "b1", 2_000).unwrap(),
+            PasswordChange::SessionEnded
+        );
+        assert_eq!(store.user("alice").unwrap().unwrap().password_hash.as_deref(), Some("first"));
+        assert!(store.session_by_id("a1").unwrap().unwrap().ended.is_none());
+        assert!(store.session_by_id("b1").unwrap().unwrap().ended.is_none());
+    }
+
+    #[test]
+    fn only_failed_sign_ins_stay_counted() {
+        let store = Store::open(":memory:").unwrap();
+        let failed = store.count_sign_in_attempt("alice", 0, 1_000, 2).unwrap().unwrap();
+        let succeeded = store.count_sign_in_attempt("alice", 10, 1_000, 2).unwrap().unwrap();
+        assert_ne!(failed, succeeded);
+        store.forget_sign_in_attempt(succeeded).unwrap();
+        store.count_sign_in_attempt("alice", 20, 1_000, 2).unwrap().unwrap();
+        // Two failures counted: full until the first leaves the window.
+        assert_eq!(store.count_sign_in_attempt("alice", 30, 1_000, 2).unwrap(), Err(1_000));
+        // The password-change attempts are a separate count.
+        assert_eq!(store.count_password_attempt("alice", 30, 1_000, 2).unwrap(), Ok(()));
+        assert!(store.count_sign_in_attempt("alice", 1_000, 1_000, 2).unwrap().is_ok());
+    }
+
+    #[test]
     fn seeding_keeps_a_changed_password() {
         let store = Store::open(":memory:").unwrap();
         store.seed_user("alice", "seed").unwrap();
         store.sign_in(&session("a1", "alice", 1_000), "h1").unwrap();
         store.sign_in(&session("a2", "alice", 1_000), "h2").unwrap();
-        assert_eq!(store.change_password("alice", "changed", "a1", 2_000).unwrap(), 1);
+        assert_eq!(
+            store.change_password("alice", Some("seed"), "changed", "a1", 2_000).unwrap(),
+            PasswordChange::Changed { sessions_ended: 1 }
+        );
         store.seed_user("alice", "seed").unwrap();
         assert_eq!(store.user("alice").unwrap().unwrap().password_hash.as_deref(), Some("changed"));
         assert!(store.session_by_id("a1").unwrap().unwrap().ended.is_none());

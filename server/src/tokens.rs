@@ -17,6 +17,10 @@ pub struct Claims {
     pub iat: i64,
     /// Expiry, seconds since the epoch.
     pub exp: i64,
+    /// Not before, seconds since the epoch (RFC 7519 section 4.1.5): optional, honoured when
+    /// present. This server never sets it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
     /// Unique id, so two tokens issued in the same second differ.
     pub jti: String,
 }
@@ -28,13 +32,43 @@ pub enum Verified {
     Valid(Claims),
     /// Well signed, past its expiry.
     Expired(Claims),
-    /// Well signed, but made to live longer (`exp - iat`) than the longest lifetime accepted:
-    /// refused whether or not it expired, whoever signed it (a leaked key, another service
-    /// sharing it, or this server under a laxer configuration).
-    TooLong,
+    /// Well signed, but its time claims are refused: whether or not it expired, whoever signed
+    /// it (a leaked key, another service sharing it, or this server under a laxer
+    /// configuration).
+    Refused(Refusal),
     /// Not a token this server signed.
     Invalid,
 }
+
+/// Why the time claims of a well-signed token are refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Made to live longer (`exp - iat`) than the longest lifetime accepted.
+    TooLong,
+    /// `iat` later than now plus [`CLOCK_SKEW_SECS`]: a signer cannot make a long-lived token
+    /// look short by dating it ahead.
+    IssuedInFuture,
+    /// `exp` at or before `iat`: no lifetime at all, not a short one.
+    ExpiresBeforeIssued,
+    /// `nbf` later than now plus [`CLOCK_SKEW_SECS`] (RFC 7519 section 4.1.5).
+    NotYetValid,
+}
+
+impl Refusal {
+    /// The `error_description` of the `401` (plain ASCII, no quotes).
+    pub fn description(self, max_lifetime_secs: i64) -> String {
+        match self {
+            Self::TooLong => format!("token lifetime exceeds {max_lifetime_secs} s"),
+            Self::IssuedInFuture => "token issued in the future (iat)".into(),
+            Self::ExpiresBeforeIssued => "token expires before it is issued (exp <= iat)".into(),
+            Self::NotYetValid => "token not valid before its nbf".into(),
+        }
+    }
+}
+
+/// How far ahead of this server's clock a token's `iat` or `nbf` may be, in seconds: the clock
+/// skew tolerated between the signer and this server.
+pub const CLOCK_SKEW_SECS: i64 = 60;
 
 /// Signs and verifies access tokens.
 pub struct AccessTokens {
@@ -88,25 +122,49 @@ impl AccessTokens {
             iat: now_ms.div_euclid(1000),
             // Rounded up: the token never dies before the `expires_in` the client was told.
             exp: expires_ms.saturating_add(999).div_euclid(1000),
+            nbf: None,
             jti: random_token(12),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
     }
 
-    /// Checks the signature, the lifetime and the expiry of `token` at `now_ms`.
+    /// Checks the signature, the time claims and the expiry of `token` at `now_ms`: `iat` at
+    /// most [`CLOCK_SKEW_SECS`] ahead of now, `exp` after `iat`, `exp - iat` at most the
+    /// longest lifetime, `nbf` (if present) at most [`CLOCK_SKEW_SECS`] ahead of now; then
+    /// expired from `exp` on.
     pub fn verify(&self, token: &str, now_ms: Millis) -> Verified {
-        match jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation) {
-            Ok(data)
-                if data.claims.exp.saturating_sub(data.claims.iat) > self.max_lifetime_secs =>
-            {
-                Verified::TooLong
-            }
-            Ok(data) if now_ms >= data.claims.exp.saturating_mul(1000) => {
-                Verified::Expired(data.claims)
-            }
-            Ok(data) => Verified::Valid(data.claims),
-            Err(_) => Verified::Invalid,
+        let Ok(data) = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+        else {
+            return Verified::Invalid;
+        };
+        let claims = data.claims;
+        if let Some(refusal) = self.refusal(&claims, now_ms) {
+            return Verified::Refused(refusal);
         }
+        if now_ms >= claims.exp.saturating_mul(1000) {
+            Verified::Expired(claims)
+        } else {
+            Verified::Valid(claims)
+        }
+    }
+
+    /// What is wrong with the time claims of `claims` at `now_ms`, if anything.
+    fn refusal(&self, claims: &Claims, now_ms: Millis) -> Option<Refusal> {
+        // Compared in seconds, so that no claim, however large, overflows.
+        let latest_secs = now_ms.div_euclid(1000).saturating_add(CLOCK_SKEW_SECS);
+        if claims.iat > latest_secs {
+            return Some(Refusal::IssuedInFuture);
+        }
+        if claims.exp <= claims.iat {
+            return Some(Refusal::ExpiresBeforeIssued);
+        }
+        if claims.exp.saturating_sub(claims.iat) > self.max_lifetime_secs {
+            return Some(Refusal::TooLong);
+        }
+        if claims.nbf.is_some_and(|nbf| nbf > latest_secs) {
+            return Some(Refusal::NotYetValid);
+        }
+        None
     }
 }
 
@@ -167,8 +225,49 @@ mod tests {
         assert!(matches!(strict.verify(&at_most, 0), Verified::Valid(_)));
         let longer = lax.issue("alice", "s1", 0, 901_000).unwrap();
         assert!(matches!(lax.verify(&longer, 0), Verified::Valid(_)));
-        assert!(matches!(strict.verify(&longer, 0), Verified::TooLong));
-        assert!(matches!(strict.verify(&longer, 902_000), Verified::TooLong));
+        assert!(matches!(strict.verify(&longer, 0), Verified::Refused(Refusal::TooLong)));
+        assert!(matches!(strict.verify(&longer, 902_000), Verified::Refused(Refusal::TooLong)));
+    }
+
+    fn signed(key: &[u8], claims: &serde_json::Value) -> String {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(key))
+            .unwrap()
+    }
+
+    #[test]
+    fn time_claims_are_checked_with_a_minute_of_skew() {
+        let key = random_key();
+        let tokens = AccessTokens::new(&key, FIFTEEN_MIN);
+        let now_ms = 1_000_000_500; // mid-second
+        let now = now_ms / 1000;
+        let verify = |iat: i64, exp: i64, nbf: Option<i64>| {
+            let mut claims =
+                serde_json::json!({ "sub": "a", "sid": "s", "iat": iat, "exp": exp, "jti": "j" });
+            if let Some(nbf) = nbf {
+                claims["nbf"] = nbf.into();
+            }
+            match tokens.verify(&signed(&key, &claims), now_ms) {
+                Verified::Valid(_) => Ok("valid"),
+                Verified::Expired(_) => Ok("expired"),
+                Verified::Refused(refusal) => Err(refusal),
+                Verified::Invalid => Ok("invalid"),
+            }
+        };
+        assert_eq!(verify(now, now + 900, None), Ok("valid"));
+        assert_eq!(verify(now + 60, now + 960, None), Ok("valid"));
+        assert_eq!(verify(now + 61, now + 961, None), Err(Refusal::IssuedInFuture));
+        assert_eq!(verify(i64::MAX - 1, i64::MAX, None), Err(Refusal::IssuedInFuture));
+        assert_eq!(verify(now, now, None), Err(Refusal::ExpiresBeforeIssued));
+        assert_eq!(verify(now, now - 1, None), Err(Refusal::ExpiresBeforeIssued));
+        assert_eq!(verify(i64::MIN, now + 1, None), Err(Refusal::TooLong));
+        assert_eq!(verify(now - 900, now, None), Ok("expired"));
+        assert_eq!(verify(now - 901, now, None), Err(Refusal::TooLong));
+        assert_eq!(verify(now, now + 300, Some(now + 60)), Ok("valid"));
+        assert_eq!(verify(now, now + 300, Some(now + 61)), Err(Refusal::NotYetValid));
+        assert_eq!(verify(now, now + 300, Some(i64::MIN)), Ok("valid"));
+        // A claim of the wrong type is not a token of this server.
+        let claims = serde_json::json!({ "sub": "a", "sid": "s", "iat": now, "exp": now + 1, "nbf": "soon", "jti": "j" });
+        assert!(matches!(tokens.verify(&signed(&key, &claims), now_ms), Verified::Invalid));
     }
 
     #[test]

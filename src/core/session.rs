@@ -691,11 +691,8 @@ impl Session {
         // it would be a reuse, and the server would revoke the grant (RFC 9700 section 4.14.2).
         // The driver sends renew requests one after another, so it has not gone out yet: it is
         // cancelled, and started again with the new refresh token if it is still needed.
-        let superseded = if current.is_none() && rotated.is_some() {
-            self.in_flight.take()
-        } else {
-            None
-        };
+        let superseded =
+            if current.is_none() && rotated.is_some() { self.in_flight.take() } else { None };
         if let Some(flight) = superseded {
             self.commands.push(Command::CancelRenewal(flight.id));
         }

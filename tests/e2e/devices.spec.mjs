@@ -309,6 +309,25 @@ test("the demo: Your devices lists both, renames in place, revokes; Change passw
     await expect(ipad.locator("#signin-message")).toHaveText("unknown user or wrong password");
     await signInOnDemo(ipad, NEW_PASSWORD);
 
+    // A long name without a break point wraps inside the panel and the timeline, not past them.
+    const long = "W".repeat(64);
+    await laptop.locator("#device-list .device.current .device-name").click();
+    await laptop.locator("#device-list .rename").fill(long);
+    await laptop.locator("#device-list .rename").press("Enter");
+    await expect(laptop.locator("#device-list .device.current .device-name")).toHaveText(long);
+    await expect(laptop.locator("#timeline")).toContainText(`is now "${long}"`);
+    const overflow = await laptop.evaluate(() => {
+      const main = document.querySelector("main").getBoundingClientRect();
+      const right = (selector) => document.querySelector(selector).getBoundingClientRect().right;
+      return {
+        pageScrollsSideways: document.documentElement.scrollWidth > document.documentElement.clientWidth,
+        devicesWiderThanPage: right("#devices") > main.right + 0.5,
+        nameOutsideItsPanel: right("#device-list .device.current .device-name") > right("#devices") + 0.5,
+        timelineWiderThanPage: right("#timeline") > main.right + 0.5,
+      };
+    });
+    expect(overflow).toEqual({ pageScrollsSideways: false, devicesWiderThanPage: false, nameOutsideItsPanel: false, timelineWiderThanPage: false });
+
     for (const page of pages) expect(page.errors).toEqual([]);
   } finally {
     for (const page of pages) await page.context().close();

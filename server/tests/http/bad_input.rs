@@ -161,3 +161,44 @@ async fn unknown_routes_and_methods_answer_json() {
     let clock = server.post_json("/test/clock", None, json!({ "advanceMs": 1 })).await;
     assert!(matches!(clock.status().as_u16(), 404 | 405), "{}", clock.status());
 }
+
+/// Sends `head` (request line and headers, announcing a body) and `partial` of the body over a
+/// raw connection, then waits: what comes back before the connection closes.
+async fn send_and_stall(server: &TestServer, head: &str, partial: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream =
+        tokio::net::TcpStream::connect(server.url.trim_start_matches("http://")).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(partial.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    // Read to the end: the server must answer and close, not wait for the rest of the body.
+    let read =
+        tokio::time::timeout(std::time::Duration::from_secs(3600), stream.read_to_end(&mut answer));
+    read.await.expect("the server closed the connection").unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+// Tokio's clock is paused and moves on by itself whenever every task waits, so the request
+// timeout passes at once, without sleeping.
+#[tokio::test(start_paused = true)]
+async fn a_body_that_never_arrives_gets_408_and_the_connection_closes() {
+    let mut config = config();
+    config.request_timeout_secs = 30;
+    let server = TestServer::start_with(config, authpulse_server::Clock::manual(T0)).await;
+    let head = "POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+                Content-Length: 100\r\n\r\n";
+    let answer = send_and_stall(&server, head, r#"{"username": "alice", "#).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains(r#""error":"request_timeout""#), "{answer}");
+    // Same for an endpoint that reads its body leniently, with a session.
+    let alice = server.login("alice", "alice").await;
+    let head = format!(
+        "POST /auth/renew HTTP/1.1\r\nHost: x\r\nX-Requested-With: authpulse\r\n\
+         Cookie: {}\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n",
+        alice.cookie
+    );
+    let answer = send_and_stall(&server, &head, "{").await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    // The server goes on serving.
+    server.renew_ok(&alice.cookie, None).await;
+}

@@ -172,3 +172,31 @@ async fn the_require_reauth_command_stops_the_running_servers_sessions() {
     assert!(!status.success());
     assert!(stderr.contains("no user \"mallory\""), "{stderr}");
 }
+
+#[tokio::test]
+async fn require_reauth_on_a_missing_database_fails_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("typo.sqlite");
+    let missing = missing.to_str().unwrap();
+    let (status, stdout, stderr) = run_to_exit(&["require-reauth", "bob", "--db", missing]).await;
+    assert!(!status.success(), "{stdout}");
+    assert!(stderr.contains("no database") && stderr.contains("typo.sqlite"), "{stderr}");
+    assert!(!std::path::Path::new(missing).exists(), "an empty database was created");
+    // An in-memory database would be thrown away at exit: the flag would reach nobody.
+    let (status, _, stderr) = run_to_exit(&["require-reauth", "bob", "--db", ":memory:"]).await;
+    assert!(!status.success() && stderr.contains(":memory:"), "{stderr}");
+    // A SQLite file that is not this server's is left alone too.
+    let foreign = dir.path().join("foreign.sqlite");
+    empty_sqlite_file(&foreign);
+    let before = std::fs::read(&foreign).unwrap();
+    let (status, _, stderr) =
+        run_to_exit(&["require-reauth", "bob", "--db", foreign.to_str().unwrap()]).await;
+    assert!(!status.success() && stderr.contains("not a database of authpulse-server"), "{stderr}");
+    assert_eq!(std::fs::read(&foreign).unwrap(), before);
+}
+
+/// An empty SQLite database file of some other program (an empty file is one: SQLite treats a
+/// zero-length file as an empty database).
+fn empty_sqlite_file(path: &std::path::Path) {
+    std::fs::write(path, b"").unwrap();
+}

@@ -116,6 +116,11 @@ async fn a_user_renames_a_device_in_place() {
         json!({ "deviceName": " " }),
         json!({ "deviceName": "x".repeat(65) }),
         json!({ "deviceName": "a\u{7}b" }),
+        json!({ "deviceName": "\u{202E}dapi s'oyraM" }),
+        json!({ "deviceName": "Maryo\u{200B}'s iPad" }),
+        json!({ "deviceName": "iPad\u{2028}second line" }),
+        json!({ "deviceName": "\u{3164}\u{2800}" }),
+        json!({ "deviceName": format!("iPad{}", "\u{316}".repeat(30)) }),
         json!({ "name": "x" }),
         json!({ "deviceName": 7 }),
     ] {

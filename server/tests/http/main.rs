@@ -13,5 +13,6 @@ mod persistence;
 mod refresh;
 mod session;
 mod short_tokens;
+mod sign_in_limits;
 mod sign_in_rules;
 mod test_controls;

@@ -160,3 +160,73 @@ async fn a_changed_password_survives_a_restart() {
     second.login("alice", NEW).await;
     second.login("bob", "bob").await;
 }
+
+#[tokio::test]
+async fn of_two_concurrent_password_changes_exactly_one_wins() {
+    // The production Argon2 cost, so that both requests check the old password before either
+    // stores its new one: the race the store must settle.
+    let mut config = config();
+    config.argon2_memory_kib = 19 * 1024;
+    let server = TestServer::start_with(config, Clock::manual(T0)).await;
+    let laptop = server.login_from("alice", "alice", Some(CHROME_LINUX)).await;
+    let ipad = server.login_from("alice", "alice", Some(SAFARI_IPAD)).await;
+    let (from_laptop, from_ipad) = tokio::join!(
+        server.change_password(&laptop.access_token, "alice", "laptop's new password"),
+        server.change_password(&ipad.access_token, "alice", "ipad's new password"),
+    );
+    let statuses = [from_laptop.status(), from_ipad.status()];
+    let (winner, loser, winning, losing, loser_response) = match statuses {
+        [StatusCode::OK, _] => {
+            (&laptop, &ipad, "laptop's new password", "ipad's new password", from_ipad)
+        }
+        [_, StatusCode::OK] => {
+            (&ipad, &laptop, "ipad's new password", "laptop's new password", from_laptop)
+        }
+        _ => panic!("neither change went through: {statuses:?}"),
+    };
+    // The loser is told: its session was ended by the winner (401), or the password it checked
+    // is no longer the stored one (409; 403 if it arrived after the change, when "alice" is
+    // simply the wrong current password). Never two 200s.
+    let status = loser_response.status();
+    assert!(
+        [StatusCode::UNAUTHORIZED, StatusCode::CONFLICT, StatusCode::FORBIDDEN].contains(&status),
+        "the changes answered {statuses:?}"
+    );
+    // Exactly one new password is in force, the winner's; the winner's session lives on.
+    assert_eq!(server.login_response("alice", losing).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(server.login_response("alice", "alice").await.status(), StatusCode::UNAUTHORIZED);
+    server.renew_ok(&winner.cookie, None).await;
+    assert_eq!(server.renew(&loser.cookie, None).await.status(), StatusCode::UNAUTHORIZED);
+    server.login("alice", winning).await;
+}
+
+#[tokio::test]
+async fn of_two_concurrent_changes_from_one_session_the_one_that_answered_ok_is_in_force() {
+    let mut config = config();
+    config.argon2_memory_kib = 19 * 1024;
+    let server = TestServer::start_with(config, Clock::manual(T0)).await;
+    let laptop = server.login("alice", "alice").await;
+    let (first, second) = tokio::join!(
+        server.change_password(&laptop.access_token, "alice", "first new password"),
+        server.change_password(&laptop.access_token, "alice", "second new password"),
+    );
+    let statuses = [first.status(), second.status()];
+    let (winning, losing, loser_response) = match statuses {
+        [StatusCode::OK, _] => ("first new password", "second new password", second),
+        [_, StatusCode::OK] => ("second new password", "first new password", first),
+        _ => panic!("neither change went through: {statuses:?}"),
+    };
+    // 409 when both checked "alice" before either stored its password (the race; 403 had the
+    // second only started after the first was stored). Never two 200s.
+    let status = loser_response.status();
+    assert!(
+        [StatusCode::CONFLICT, StatusCode::FORBIDDEN].contains(&status),
+        "the changes answered {statuses:?}"
+    );
+    if status == StatusCode::CONFLICT {
+        assert_error(loser_response, StatusCode::CONFLICT, "conflict").await;
+    }
+    assert_eq!(server.login_response("alice", losing).await.status(), StatusCode::UNAUTHORIZED);
+    server.renew_ok(&laptop.cookie, None).await;
+    server.login("alice", winning).await;
+}

@@ -115,3 +115,102 @@ async fn tokens_issued_mid_second_at_the_maximum_pass_the_check() {
     let token = renewed["access_token"].as_str().unwrap();
     assert_eq!(server.get("/api/me", Some(token)).await.status(), StatusCode::OK);
 }
+
+/// A token signed with `SECRET` carrying exactly `claims`.
+fn forge_claims(claims: &Value) -> String {
+    encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(SECRET.as_bytes()))
+        .unwrap()
+}
+
+/// Asserts a `401 invalid_token` whose description contains `why`.
+async fn assert_refused(response: reqwest::Response, why: &str) {
+    let challenge = header(response.headers(), "www-authenticate").expect("a challenge");
+    assert!(challenge.contains(why), "{challenge}");
+    assert_invalid_token(response).await;
+}
+
+#[tokio::test]
+async fn a_token_issued_in_the_future_or_ending_before_it_begins_is_401() {
+    // The lifetime rule reads `exp - iat`; a key holder must not get round it by moving `iat`.
+    let mut strict = config();
+    strict.jwt_secret = Some(SECRET.into());
+    let server = TestServer::start_with(strict, Clock::manual(T0)).await;
+    let alice = server.login("alice", "alice").await;
+    let me: Value = server.get("/api/me", Some(&alice.access_token)).await.json().await.unwrap();
+    let sid = me["sessionId"].as_str().unwrap();
+    let now = T0 / 1000;
+    let claims = |iat: i64, exp: i64| json!({ "sub": "alice", "sid": sid, "iat": iat, "exp": exp, "jti": "forged" });
+
+    // A day-long token whose `iat` is set a day ahead, so that `exp - iat` looks short.
+    let ahead = forge_claims(&claims(now + 86_400 - 600, now + 86_400));
+    assert_refused(server.get("/api/me", Some(&ahead)).await, "issued in the future").await;
+    // Both claims at the far end of the range.
+    let far = forge_claims(&claims(i64::MAX - 600, i64::MAX));
+    assert_refused(server.get("/api/me", Some(&far)).await, "issued in the future").await;
+    // `exp` before or at `iat`: a negative lifetime is not a short one.
+    let backwards = forge_claims(&claims(now + 30, now + 10));
+    assert_refused(server.get("/api/me", Some(&backwards)).await, "expires before it is issued")
+        .await;
+    let instant = forge_claims(&claims(now + 30, now + 30));
+    assert_refused(server.get("/api/me", Some(&instant)).await, "expires before it is issued")
+        .await;
+    // `iat` far in the past and `exp` in the future: too long, as before.
+    assert_too_long(server.get("/api/me", Some(&forge(sid, i64::MIN, now + 60))).await, 900).await;
+    // A minute of clock skew between the signer and this server is allowed, not more.
+    let skewed = forge_claims(&claims(now + 60, now + 360));
+    assert_eq!(server.get("/api/me", Some(&skewed)).await.status(), StatusCode::OK);
+    let skewed_more = forge_claims(&claims(now + 61, now + 361));
+    assert_refused(server.get("/api/me", Some(&skewed_more)).await, "issued in the future").await;
+    // The refusals hold for logout too: a refused token ends no session.
+    server.http.post(server.url("/auth/logout")).bearer_auth(&ahead).send().await.unwrap();
+    assert_eq!(server.get("/api/me", Some(&alice.access_token)).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_token_is_not_accepted_before_its_nbf() {
+    let mut strict = config();
+    strict.jwt_secret = Some(SECRET.into());
+    let server = TestServer::start_with(strict, Clock::manual(T0)).await;
+    let alice = server.login("alice", "alice").await;
+    let me: Value = server.get("/api/me", Some(&alice.access_token)).await.json().await.unwrap();
+    let sid = me["sessionId"].as_str().unwrap();
+    let now = T0 / 1000;
+    let token = |nbf: i64| {
+        forge_claims(&json!({
+            "sub": "alice", "sid": sid, "iat": now, "exp": now + 300, "nbf": nbf, "jti": "forged"
+        }))
+    };
+    let later = token(now + 120);
+    assert_refused(server.get("/api/me", Some(&later)).await, "not valid before").await;
+    assert_eq!(server.get("/api/me", Some(&token(now + 60))).await.status(), StatusCode::OK);
+    assert_eq!(server.get("/api/me", Some(&token(now))).await.status(), StatusCode::OK);
+    server.advance(61 * SEC);
+    assert_eq!(server.get("/api/me", Some(&later)).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_token_whose_sub_is_not_its_sessions_user_is_401() {
+    let mut strict = config();
+    strict.jwt_secret = Some(SECRET.into());
+    let server = TestServer::start_with(strict, Clock::manual(T0)).await;
+    let alice = server.login("alice", "alice").await;
+    let bob = server.login("bob", "bob").await;
+    let me: Value = server.get("/api/me", Some(&alice.access_token)).await.json().await.unwrap();
+    let sid = me["sessionId"].as_str().unwrap();
+    let now = T0 / 1000;
+    // alice's live session, but the token says bob.
+    let mixed = forge_claims(
+        &json!({ "sub": "bob", "sid": sid, "iat": now, "exp": now + 300, "jti": "forged" }),
+    );
+    assert_refused(server.get("/api/me", Some(&mixed)).await, "does not match its session").await;
+    assert_refused(server.get("/account/sessions", Some(&mixed)).await, "does not match").await;
+    let changed = server.change_password(&mixed, "bob", "a new password").await;
+    assert_invalid_token(changed).await;
+    // Nor does it end the session it names.
+    let logout =
+        server.http.post(server.url("/auth/logout")).bearer_auth(&mixed).send().await.unwrap();
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    assert_eq!(server.get("/api/me", Some(&alice.access_token)).await.status(), StatusCode::OK);
+    server.renew_ok(&bob.cookie, None).await;
+    server.login("bob", "bob").await;
+}

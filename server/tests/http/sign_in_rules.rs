@@ -126,9 +126,16 @@ async fn the_rule_is_independent_of_the_session_lifetime_and_configurable() {
     .await;
 }
 
+/// The defaults, with alice as the server's administrator (`--admin alice`).
+fn alice_administers() -> Config {
+    let mut config = config();
+    config.admins = vec!["alice".into()];
+    config
+}
+
 #[tokio::test]
 async fn an_admin_requires_a_fresh_sign_in_until_the_user_signs_in_again() {
-    let server = TestServer::start().await;
+    let server = TestServer::start_with(alice_administers(), Clock::manual(T0)).await;
     let admin = server.login("alice", "alice").await;
     let bob_laptop = server.login_from("bob", "bob", Some(CHROME_LINUX)).await;
     let bob_ipad = server.login_from("bob", "bob", Some(SAFARI_IPAD)).await;
@@ -165,7 +172,7 @@ async fn an_admin_requires_a_fresh_sign_in_until_the_user_signs_in_again() {
 
 #[tokio::test]
 async fn a_session_that_waited_out_the_flag_does_not_come_back() {
-    let server = TestServer::start().await;
+    let server = TestServer::start_with(alice_administers(), Clock::manual(T0)).await;
     let admin = server.login("alice", "alice").await;
     let quiet = server.login("bob", "bob").await;
     server.advance(MIN);
@@ -185,7 +192,7 @@ async fn a_session_that_waited_out_the_flag_does_not_come_back() {
 
 #[tokio::test]
 async fn only_an_admin_may_require_a_fresh_sign_in() {
-    let server = TestServer::start().await;
+    let server = TestServer::start_with(alice_administers(), Clock::manual(T0)).await;
     let bob = server.login("bob", "bob").await;
     let alice = server.login("alice", "alice").await;
     // bob is restricted: 403 (not 401, his token is fine), and alice is untouched.
@@ -199,4 +206,97 @@ async fn only_an_admin_may_require_a_fresh_sign_in() {
         server.post_json("/admin/users/mallory/reauth", Some(&alice.access_token), json!({})).await;
     assert_error(unknown, StatusCode::NOT_FOUND, "not_found").await;
     server.renew_ok(&bob.cookie, None).await;
+}
+
+/// `POST /admin/users/{username}/reauth` with `token`.
+async fn flag(server: &TestServer, username: &str, token: &str) -> reqwest::Response {
+    server.post_json(&format!("/admin/users/{username}/reauth"), Some(token), json!({})).await
+}
+
+#[tokio::test]
+async fn bob_cannot_flag_alice_by_any_sequence_of_calls() {
+    let server = TestServer::start_with(alice_administers(), Clock::manual(T0)).await;
+    let alice = server.login("alice", "alice").await;
+    let mut bob = server.login("bob", "bob").await;
+    let forbidden = |response: reqwest::Response| async move {
+        assert_error(response, StatusCode::FORBIDDEN, "insufficient_scope").await;
+    };
+    // Everything bob can do to himself: the demo's permission toggle both ways, a device name,
+    // a new password, a new sign-in; after each, the admin endpoint is still closed to him.
+    for allowed in [true, false, true] {
+        let toggled = server
+            .post_json("/demo/permission", Some(&bob.access_token), json!({ "allowed": allowed }))
+            .await;
+        assert_eq!(toggled.status(), StatusCode::OK);
+        forbidden(flag(&server, "alice", &bob.access_token).await).await;
+    }
+    // The toggle restores no more than the role gives: bob stays out of /api/admin too.
+    forbidden(server.get("/api/admin", Some(&bob.access_token)).await).await;
+    let me: Value = server.get("/api/me", Some(&bob.access_token)).await.json().await.unwrap();
+    assert_eq!(me["adminAllowed"], false);
+    let id = server.sessions(&bob.access_token).await[0]["id"].as_str().unwrap().to_owned();
+    let renamed = server
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/account/sessions/{id}"),
+            Some(&bob.access_token),
+            Some(json!({ "deviceName": "alice" })),
+        )
+        .await;
+    assert_eq!(renamed.status(), StatusCode::OK);
+    forbidden(flag(&server, "alice", &bob.access_token).await).await;
+    let changed = server.change_password(&bob.access_token, "bob", "bob is admin now").await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    bob = server.login("bob", "bob is admin now").await;
+    for target in ["alice", "bob", "Alice", "mallory", "alice%20"] {
+        forbidden(flag(&server, target, &bob.access_token).await).await;
+    }
+    // Nothing reached alice: no flag, her sessions renew.
+    server.advance(MIN);
+    server.renew_ok(&alice.cookie, None).await;
+    assert_eq!(server.sessions(&alice.access_token).await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_demo_permission_gates_only_the_demo_api_not_the_administrator() {
+    let server = TestServer::start_with(alice_administers(), Clock::manual(T0)).await;
+    let alice = server.login("alice", "alice").await;
+    let bob = server.login("bob", "bob").await;
+    let removed = server
+        .post_json("/demo/permission", Some(&alice.access_token), json!({ "allowed": false }))
+        .await;
+    assert_eq!(removed.status(), StatusCode::OK);
+    let admin_api = server.get("/api/admin", Some(&alice.access_token)).await;
+    assert_error(admin_api, StatusCode::FORBIDDEN, "insufficient_scope").await;
+    // alice is the server's administrator whatever the demo's toggle says.
+    server.advance(MIN);
+    assert_eq!(flag(&server, "bob", &alice.access_token).await.status(), StatusCode::OK);
+    assert_error(server.renew(&bob.cookie, None).await, StatusCode::UNAUTHORIZED, "login_required")
+        .await;
+}
+
+#[tokio::test]
+async fn without_an_administrator_nobody_may_flag_anyone() {
+    let server = TestServer::start().await;
+    let alice = server.login("alice", "alice").await;
+    let response = flag(&server, "bob", &alice.access_token).await;
+    assert_error(response, StatusCode::FORBIDDEN, "insufficient_scope").await;
+    // A blank entry (`AUTHPULSE_ADMINS=`) names nobody.
+    let mut blank = config();
+    blank.admins = vec![String::new()];
+    let server = TestServer::start_with(blank, Clock::manual(T0)).await;
+    let alice = server.login("alice", "alice").await;
+    let response = flag(&server, "bob", &alice.access_token).await;
+    assert_error(response, StatusCode::FORBIDDEN, "insufficient_scope").await;
+    // " alice" from "bob, alice" is alice.
+    let mut spaced = config();
+    spaced.admins = vec!["bob".into(), " alice".into()];
+    let server = TestServer::start_with(spaced, Clock::manual(T0)).await;
+    let alice = server.login("alice", "alice").await;
+    assert_eq!(flag(&server, "bob", &alice.access_token).await.status(), StatusCode::OK);
+    // An administrator must be a user the server knows.
+    let mut unknown = config();
+    unknown.admins = vec!["mallory".into()];
+    let error = authpulse_server::serve(unknown, Clock::manual(T0)).await.unwrap_err();
+    assert!(error.to_string().contains("--admin \"mallory\""), "{error}");
 }
