@@ -21,8 +21,9 @@ use wasm_bindgen::JsCast;
 use crate::core::options::{ParsedOrigin, ParsedUrl, Raw, OPTION_NAMES};
 use crate::core::{
     Command, Config, Event, Instant, RawOptions, RenewalId, RenewalOutcome, ResponseInfo,
-    RetryDecision, Session, TabMessage, TeardownReason, Token, TokenAccess, TokenResponse,
+    RetryDecision, Session, TokenAccess, TokenResponse,
 };
+use crate::tab_wire::{tab_message, tab_message_value};
 
 /// The session core as the JavaScript adapters drive it. Not part of the public API: apps use
 /// `AuthClient`.
@@ -42,12 +43,6 @@ const CANCEL_RENEWAL: f64 = 2.0;
 const EMIT: f64 = 3.0;
 const END_SERVER_SESSION: f64 = 4.0;
 const BROADCAST: f64 = 5.0;
-
-/// Tab message kinds, the first element of a message array.
-const TAB_ACTIVITY: f64 = 1.0;
-const TAB_TOKEN: f64 = 2.0;
-const TAB_TEARDOWN: f64 = 3.0;
-const TAB_HELLO: f64 = 4.0;
 
 #[wasm_bindgen]
 impl Engine {
@@ -164,7 +159,8 @@ impl Engine {
         self.session.handle_hidden(Instant::from_js_millis(now));
     }
 
-    /// A message another tab's engine broadcast (see `poll`); anything else is ignored.
+    /// A message another tab broadcast (see `poll` and `crate::tab_wire`); anything else is
+    /// ignored.
     pub fn tab(&mut self, now: f64, message: JsValue) {
         if let Some(message) = tab_message(&message) {
             self.session.handle_tab_message(Instant::from_js_millis(now), message);
@@ -397,83 +393,4 @@ fn token_response(body: &JsValue) -> Option<TokenResponse> {
         token_type: read(body, "token_type", JsValue::as_string),
         refresh_token: read(body, "refresh_token", JsValue::as_string),
     })
-}
-
-/// A tab message as structured-clonable data: `[1, at]`, `[2, accessToken, receivedAt,
-/// expiresAt, refreshToken | null, signedInAt, lastActivity]`, `[3, reason]` teardown (reason
-/// codes: `reason_code`), `[4]` hello.
-fn tab_message_value(message: TabMessage) -> JsValue {
-    let time = |at: Instant| JsValue::from_f64(at.as_millis() as f64);
-    let array = Array::new();
-    match message {
-        TabMessage::Activity { at } => {
-            array.push(&JsValue::from_f64(TAB_ACTIVITY));
-            array.push(&time(at));
-        }
-        TabMessage::Token { token, signed_in_at, last_activity } => {
-            array.push(&JsValue::from_f64(TAB_TOKEN));
-            array.push(&JsValue::from_str(&token.access_token));
-            array.push(&time(token.received_at));
-            array.push(&time(token.expires_at));
-            array.push(&token.refresh_token.as_deref().map_or(JsValue::NULL, JsValue::from_str));
-            array.push(&time(signed_in_at));
-            array.push(&time(last_activity));
-        }
-        TabMessage::Teardown { reason } => {
-            array.push(&JsValue::from_f64(TAB_TEARDOWN));
-            array.push(&JsValue::from_f64(reason_code(reason)));
-        }
-        TabMessage::Hello => {
-            array.push(&JsValue::from_f64(TAB_HELLO));
-        }
-    }
-    array.into()
-}
-
-/// Reads what `tab_message_value` wrote; `None` for anything else (another version of the
-/// package, or a stray message on the channel).
-fn tab_message(value: &JsValue) -> Option<TabMessage> {
-    let array = value.dyn_ref::<Array>()?;
-    let time = |index: u32| array.get(index).as_f64().map(Instant::from_js_millis);
-    let kind = array.get(0).as_f64()?;
-    if kind == TAB_ACTIVITY {
-        Some(TabMessage::Activity { at: time(1)? })
-    } else if kind == TAB_TOKEN {
-        let access_token = array.get(1).as_string().filter(|token| !token.is_empty())?;
-        let token = Token {
-            access_token,
-            received_at: time(2)?,
-            expires_at: time(3)?,
-            refresh_token: array.get(4).as_string(),
-        };
-        Some(TabMessage::Token { token, signed_in_at: time(5)?, last_activity: time(6)? })
-    } else if kind == TAB_TEARDOWN {
-        let code = array.get(1).as_f64()?;
-        TEARDOWN_REASONS
-            .into_iter()
-            .find(|&reason| reason_code(reason) == code)
-            .map(|reason| TabMessage::Teardown { reason })
-    } else if kind == TAB_HELLO {
-        Some(TabMessage::Hello)
-    } else {
-        None
-    }
-}
-
-const TEARDOWN_REASONS: [TeardownReason; 5] = [
-    TeardownReason::Idle,
-    TeardownReason::Session,
-    TeardownReason::MaxSession,
-    TeardownReason::Logout,
-    TeardownReason::Remote,
-];
-
-fn reason_code(reason: TeardownReason) -> f64 {
-    match reason {
-        TeardownReason::Idle => 1.0,
-        TeardownReason::Session => 2.0,
-        TeardownReason::MaxSession => 3.0,
-        TeardownReason::Logout => 4.0,
-        TeardownReason::Remote => 5.0,
-    }
 }

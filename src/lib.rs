@@ -23,6 +23,8 @@ extern crate alloc;
 pub mod core;
 #[cfg(target_arch = "wasm32")]
 pub mod engine;
+#[cfg(target_arch = "wasm32")]
+mod tab_wire;
 
 /// What only the shipped module has: std's allocator and panic machinery pull in `core::fmt`
 /// and dlmalloc, half the module's size; here a panic (a bug: nothing that input controls
