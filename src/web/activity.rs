@@ -1,0 +1,139 @@
+//! Real user activity (`js/activity.js`): trusted input events and the page becoming visible
+//! (rule 1). Between two reports the listener only records the time: the session needs activity
+//! once per threshold, so a `pointermove` costs a comparison and a store.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{AddEventListenerOptions, Document, Event, EventTarget, VisibilityState, Window};
+
+use super::timer::now;
+use crate::core::Instant;
+
+/// What counts as the user: `scroll` does not (scripts scroll pages), nor does any event a
+/// script dispatched (`isTrusted` false).
+const INPUT: [&str; 5] = ["keydown", "pointerdown", "pointermove", "wheel", "touchstart"];
+/// The page shown, focused, restored from the back/forward cache, or hidden.
+const SHOW: [&str; 3] = ["focus", "pageshow", "pagehide"];
+
+/// What the listeners tell the client.
+pub(crate) struct Reports {
+    /// Activity at this time, to hand to the session now.
+    pub(crate) activity: Box<dyn Fn(Instant)>,
+    /// An event was held back: the timer must fire by this time.
+    pub(crate) wake_by: Box<dyn Fn(Instant)>,
+    /// The page was shown, focused or hidden: `(hidden, visible)`, visible meaning the user
+    /// made it visible (a trusted `visibilitychange`).
+    pub(crate) show: Box<dyn Fn(bool, bool)>,
+}
+
+/// The listeners; dropping this removes them.
+pub(crate) struct Activity {
+    held: Rc<Held>,
+    window: Window,
+    document: Document,
+    on_input: Closure<dyn Fn(Event)>,
+    on_show: Closure<dyn Fn(Event)>,
+}
+
+/// Shared by the listener and the client.
+#[derive(Default)]
+struct Held {
+    /// A trusted event's time not yet reported (it came before the threshold).
+    pending: Cell<Option<Instant>>,
+    /// Events at or after this time are reported at once.
+    threshold: Cell<Instant>,
+}
+
+impl Activity {
+    /// Listens on the page's window and document; `None` where there is none (a worker):
+    /// there, only `touch()` counts.
+    pub(crate) fn listen(reports: Reports) -> Option<Activity> {
+        let window = web_sys::window()?;
+        let document = window.document()?;
+        let held = Rc::new(Held::default());
+        let Reports { activity, wake_by, show } = reports;
+        let on_input = {
+            let held = Rc::clone(&held);
+            Closure::<dyn Fn(Event)>::new(move |event: Event| {
+                if !event.is_trusted() {
+                    return;
+                }
+                let now = now();
+                if now >= held.threshold.get() {
+                    activity(now);
+                } else if held.pending.replace(Some(now)).is_none() {
+                    // Held back until the threshold at the latest: the timer fires by then
+                    // (signed out, the threshold is "never", and nothing needs it).
+                    let threshold = held.threshold.get();
+                    if threshold != Instant::from_millis(u64::MAX) {
+                        wake_by(threshold);
+                    }
+                }
+            })
+        };
+        let on_show = {
+            let document = document.clone();
+            Closure::<dyn Fn(Event)>::new(move |event: Event| {
+                let kind = event.type_();
+                let hidden =
+                    kind == "pagehide" || document.visibility_state() == VisibilityState::Hidden;
+                show(hidden, kind == "visibilitychange" && event.is_trusted() && !hidden);
+            })
+        };
+        let activity = Activity { held, window, document, on_input, on_show };
+        activity.each_listener(|target, kind, callback| {
+            let options = AddEventListenerOptions::new();
+            options.set_capture(true);
+            options.set_passive(true);
+            // Adding a listener does not throw for these arguments; if it did, that event
+            // would not count, and nothing else would change.
+            let _ = target.add_event_listener_with_callback_and_add_event_listener_options(
+                kind, callback, &options,
+            );
+        });
+        Some(activity)
+    }
+
+    /// The held-back activity time, forgetting it.
+    pub(crate) fn take(&self) -> Option<Instant> {
+        self.held.pending.take()
+    }
+
+    /// Events at or after `at` are reported at once; earlier ones may wait.
+    pub(crate) fn set_threshold(&self, at: Instant) {
+        self.held.threshold.set(at);
+    }
+
+    fn each_listener(&self, mut each: impl FnMut(&EventTarget, &str, &js_sys::Function)) {
+        let window: &EventTarget = &self.window;
+        let on_input = self.on_input.as_ref().unchecked_ref();
+        let on_show = self.on_show.as_ref().unchecked_ref();
+        for kind in INPUT {
+            each(window, kind, on_input);
+        }
+        each(&self.document, "visibilitychange", on_show);
+        for kind in SHOW {
+            each(window, kind, on_show);
+        }
+    }
+}
+
+impl Drop for Activity {
+    fn drop(&mut self) {
+        self.each_listener(|target, kind, callback| {
+            let _ = target.remove_event_listener_with_callback_and_bool(kind, callback, true);
+        });
+    }
+}
+
+impl std::fmt::Debug for Activity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Activity")
+            .field("pending", &self.held.pending.get())
+            .field("threshold", &self.held.threshold.get())
+            .finish_non_exhaustive()
+    }
+}
