@@ -86,16 +86,17 @@ export class App {
 
   /**
    * Installs the clock, opens the test app and loads the package. Another tab of a browser
-   * context whose clock runs already (`{ clock: false }`) shares that clock.
+   * context whose clock runs already (`{ clock: false }`) shares that clock. `path`: another
+   * test app with the same `window.app` (`/rust-app.html`, the Rust driver).
    */
-  async open({ clock = true } = {}) {
+  async open({ clock = true, path = "/app.html" } = {}) {
     await this.page.addInitScript(tracePageNetwork);
     if (clock) {
       await this.page.clock.install({ time: T0 - SECOND });
       await this.page.clock.pauseAt(T0);
       await this.server.setClock(T0);
     }
-    await this.page.goto(`${this.server.url}/app.html`);
+    await this.page.goto(`${this.server.url}${path}`);
     return this.page.evaluate(() => window.app.load());
   }
 
