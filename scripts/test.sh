@@ -3,7 +3,10 @@
 #   check    cargo fmt, clippy -D warnings (native and wasm32)
 #   native   cargo test --workspace: the core's unit, scenario and property tests, the server's
 #   browser  wasm-bindgen-test in headless Chromium: the browser adapters and the JS facade
-#   e2e      Playwright in Debian's Chromium: the built pkg/ against the reference server
+#   web      wasm-bindgen-test in headless Chromium: the Rust driver (features web, reqwest), and
+#            its doc examples compiled for wasm32
+#   e2e      Playwright in Debian's Chromium: the built pkg/ (and the Rust example app, beside
+#            it) against the reference server
 # Set-up (scripts/setup.sh browser) has run before, through `make test`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -51,7 +54,15 @@ stage() { # stage NAME COUNTER COMMAND...
 check() {
   cargo fmt --all -- --check &&
     cargo clippy --workspace --all-targets -- -D warnings &&
-    cargo clippy --lib --test browser --target wasm32-unknown-unknown -- -D warnings
+    cargo clippy --lib --test browser --target wasm32-unknown-unknown -- -D warnings &&
+    cargo clippy --lib --test web --target wasm32-unknown-unknown --features web,reqwest -- -D warnings &&
+    cargo clippy -p authpulse-rust-app --target wasm32-unknown-unknown -- -D warnings
+}
+
+web() {
+  local target=wasm32-unknown-unknown features=web,reqwest
+  cargo test --target $target --features $features --test web &&
+    cargo test --target $target --features $features --doc
 }
 
 stage check none check
@@ -59,6 +70,7 @@ stage native cargo_counts cargo test --workspace
 stage build none scripts/build.sh
 [ -f pkg/authpulse_bg.wasm ] && scripts/size.sh
 stage browser cargo_counts cargo test --target wasm32-unknown-unknown --test browser
+stage web cargo_counts web
 stage e2e playwright_counts npx playwright test
 
 total_passed=0
