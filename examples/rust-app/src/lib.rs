@@ -5,9 +5,12 @@
 //!
 //! ```sh
 //! cargo build --release --target wasm32-unknown-unknown -p authpulse-rust-app
-//! wasm-bindgen --target web --out-dir examples/rust-app/pkg \
+//! wasm-bindgen --target web --out-dir examples/rust-app/wasm \
 //!   target/wasm32-unknown-unknown/release/authpulse_rust_app.wasm
+//! cargo run -p authpulse-server -- --www examples/rust-app --db :memory:
 //! ```
+//!
+//! Then open <http://127.0.0.1:8080/> and sign in as alice/alice.
 #![cfg(target_arch = "wasm32")]
 
 use std::rc::Rc;
