@@ -353,6 +353,9 @@ fn options_have_the_javascript_defaults_names_and_errors() {
         assert_eq!(named, option);
         assert!(message.starts_with(&format!("authpulse: option \"{option}\" ")), "{message}");
     }
+    let error = AuthClient::new(Options { idle_timeout_ms: Some(0), ..base.clone() }).unwrap_err();
+    let error: Box<dyn std::error::Error> = Box::new(error);
+    assert!(error.to_string().starts_with("authpulse: option \"idleTimeoutMs\""), "{error}");
     let auth = client(Options::default());
     assert_eq!(auth.state(), Phase::SignedOut);
     assert_eq!(auth.idle_expires_at(), None);

@@ -39,3 +39,23 @@ pub use self::options::Options;
 pub use crate::core::{
     BadTokenResponse, ErrorCode, Event, Instant, OptionError, Phase, TeardownReason, TokenResponse,
 };
+
+// The core's error types as Rust errors (the core itself is `no_std` and formats nothing).
+
+impl std::fmt::Display for OptionError {
+    /// `authpulse: option "idleTimeoutMs" must be a positive number of milliseconds, …`
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for OptionError {}
+
+impl std::fmt::Display for BadTokenResponse {
+    /// `authpulse: token response has no access_token` (code `bad_token_response`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "authpulse: {}", self.message())
+    }
+}
+
+impl std::error::Error for BadTokenResponse {}
