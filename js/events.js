@@ -10,7 +10,10 @@ export class Events {
   /** Calls `listener(detail)` on each `event`; returns the function that unsubscribes it. */
   on(event, listener) {
     const set = this.#listeners.get(event);
-    if (!set) throw codedError(TypeError, "unknown_event", `unknown event "${String(event)}"; one of ${EVENTS.join(", ")}`);
+    // The name only if it is a string: a Symbol or an object whose toString throws must still
+    // get the coded TypeError.
+    const name = typeof event === "string" ? `"${event}"` : `of type ${typeof event}`;
+    if (!set) throw codedError(TypeError, "unknown_event", `unknown event ${name}; one of ${EVENTS.join(", ")}`);
     if (typeof listener !== "function") throw codedError(TypeError, "invalid_listener", "a listener must be a function");
     const entry = (detail) => listener(detail);
     set.add(entry);

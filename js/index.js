@@ -7,14 +7,17 @@ import init, { Engine } from "./authpulse.js";
 import { Activity } from "./activity.js";
 import { codedError } from "./errors.js";
 import { Events } from "./events.js";
-import { WAIT, endServerSession, fetchWithToken, requestRenewal } from "./http.js";
+import { WAIT, endServerSession, fetchWithToken, requestRenewal, revoke, tokenFields } from "./http.js";
 import { Tabs } from "./tabs.js";
 import { Timer } from "./timer.js";
 
 export { init };
 
 // Engine.poll command kinds.
-const RENEW = 1, CANCEL_RENEWAL = 2, EMIT = 3, END_SERVER_SESSION = 4, BROADCAST = 5;
+const RENEW = 1, CANCEL_RENEWAL = 2, EMIT = 3, END_SERVER_SESSION = 4, BROADCAST = 5, REVOKE = 6;
+// The options in the order Engine takes their values (OPTION_NAMES in src/core/options.rs).
+const OPTIONS = ["renewUrl", "tokenEndpoint", "clientId", "revokeUrl", "idleTimeoutMs", "warnBeforeIdleMs",
+  "renewBeforeExpiryMs", "maxSessionMs", "allowedOrigins", "crossTab", "logoutUrl"];
 
 // `allowedOrigins` entries through the browser's URL parser; the engine decides what is valid.
 const parseOrigin = (text) => {
@@ -28,15 +31,44 @@ const parseOrigin = (text) => {
   }
 };
 
+// The options' values copied into plain values, here where a throwing getter or Proxy trap can
+// be caught: the engine must never call anything that throws (an exception unwinding through
+// wasm frames breaks the module for every client on the page). Throws a TypeError naming the
+// option that could not be read. Returns [values, unknown option name].
+function readOptions(options) {
+  let name;
+  try {
+    if (options == null) return [];
+    if (typeof options !== "object" || Array.isArray(options)) {
+      throw codedError(TypeError, "invalid_option", 'options must be an object like { renewUrl: "/auth/renew" }');
+    }
+    const unknown = Object.keys(options).find((key) => !OPTIONS.includes(key));
+    const values = [];
+    for (name of OPTIONS) {
+      let value = options[name];
+      if (name === "allowedOrigins" && Array.isArray(value)) {
+        value = Array.from(value, (o) => (typeof o === "string" ? parseOrigin(o) : null));
+      }
+      values.push(value);
+    }
+    return [values, unknown];
+  } catch (error) {
+    if (error?.code === "invalid_option") throw error;
+    const what = name ? `option "${name}"` : "the options object";
+    throw Object.assign(codedError(TypeError, "invalid_option", `${what} could not be read (a getter or Proxy threw)`), { option: name, cause: error });
+  }
+}
+
 export class AuthClient {
   #engine;
   #endpoints; // [url, clientId, revokeUrl, logoutUrl, crossTab]
   #page = globalThis;
   #events = new Events();
-  #timer = new Timer(() => this.#input((engine, now) => engine.timeout(now)));
+  #timer = new Timer(() => this.#input((engine) => engine.timeout()));
   #activity;
   #tabs = null;
-  #renewal = null; // { id, controller }
+  #renewal = null; // { id, controller, sent }: the renewal the engine waits for
+  #requests = Promise.resolve(); // renew requests, one after another (a grant waits for the last answer)
   #settled = null; // { promise, resolve }: callers waiting for the renewal in flight
   #disposed = false;
   #current = null; // { token, generation }: the engine's token, read once per generation
@@ -46,57 +78,60 @@ export class AuthClient {
     allows: (url) => this.#allows(url),
     access: () => this.#access(),
     token: () => this.#token(),
-    response: (status, challenge, generation, retried, replayable) =>
-      this.#input((engine) => engine.response(status, challenge, generation, retried, replayable)),
+    response: (status, challenge, generation, retried, replayable, url) =>
+      this.#input((engine) => engine.response(status, challenge, generation, retried, replayable, this.#allows(url))),
   };
 
   constructor(options) {
-    let given = options;
-    if (Array.isArray(options?.allowedOrigins)) {
-      const allowedOrigins = options.allowedOrigins.map((o) => (typeof o === "string" ? parseOrigin(o) : null));
-      given = { ...options, allowedOrigins };
-    }
-    this.#engine = new Engine(given, globalThis.location?.origin ?? "null");
+    const [values, unknown] = readOptions(options);
+    this.#engine = new Engine(values, unknown, globalThis.location?.origin ?? "null");
     this.#endpoints = this.#engine.endpoints;
     if (this.#endpoints[4] && typeof BroadcastChannel === "function") {
-      this.#tabs = new Tabs(`authpulse/1 ${this.#endpoints[0]}`, (data) => this.#input((engine, now) => engine.tab(now, data)));
+      this.#tabs = new Tabs(`authpulse/1 ${this.#endpoints[0]}`, (data) => this.#input((engine) => engine.tab(data)));
     }
     // Deadlines first, so that coming back after the deadline never revives the session; then
     // a page the user made visible counts as activity. A page being hidden tells the other tabs
     // its last activity at once.
     this.#activity = new Activity(
-      (at) => this.#input((engine) => engine.activity(at)),
+      (wall, mono) => this.#input((engine) => engine.activity(wall, mono)),
       (at) => {
         if (this.#timer.at < 0 || at < this.#timer.at) this.#timer.arm(at);
       },
-      (hidden, visible) =>
-        this.#input((engine, now) => {
-          if (hidden) return engine.hidden(now);
-          engine.timeout(now);
-          if (visible) engine.activity(now);
+      (hidden, visible, wall, mono) =>
+        this.#input((engine) => {
+          if (hidden) return engine.hidden();
+          engine.timeout();
+          if (visible) engine.activity(wall, mono);
         }),
     );
   }
 
-  /** Resumes through the auth session; resolves to true if signed in. */
+  /**
+   * Resumes the session (the auth session's renew endpoint, or another tab's session); resolves
+   * to true if signed in. Every wait is bounded.
+   */
   async start() {
     this.#live();
-    this.#input((engine, now) => engine.resume(now));
-    while (this.#engine.inFlight) {
+    this.#input((engine) => engine.resume());
+    while (this.#engine.waiting) {
       await this.#renewalSettled();
       this.#live();
     }
     return this.state === "active" || this.state === "warning";
   }
 
-  /** Stores the app's own token response ({ access_token, expires_in, refresh_token? }). */
+  /** Stores the app's own token response ({ access_token, expires_in?, refresh_token? }). */
   setSession(tokenResponse) {
     this.#live();
-    this.#input((engine, now) => engine.signIn(now, tokenResponse));
+    const fields = tokenFields(tokenResponse);
+    this.#input((engine) => engine.signIn(fields));
   }
 
-  /** `window.fetch` with the bearer token for allowed origins, renewing and retrying once on 401. */
-  fetch(input, init) {
+  /**
+   * `window.fetch` with the bearer token for allowed origins, renewing and retrying once on
+   * 401; like it, never throws (it rejects), and rejects at once with `signal.reason` on abort.
+   */
+  async fetch(input, init) {
     this.#live();
     return fetchWithToken(this.#page, this.#http, input, init);
   }
@@ -109,13 +144,13 @@ export class AuthClient {
 
   /** App-reported activity: counts like a user event. */
   touch() {
-    if (!this.#disposed) this.#input((engine, now) => engine.activity(now));
+    if (!this.#disposed) this.#input((engine, wall, mono) => engine.activity(wall, mono));
   }
 
   /** Tears down now, reason "logout", and ends the server session. */
   async logout() {
     this.#live();
-    this.#input((engine, now) => engine.logout(now));
+    this.#input((engine) => engine.logout());
   }
 
   /** Calls `listener(detail)` on each `event`; returns the function that unsubscribes it. */
@@ -127,7 +162,7 @@ export class AuthClient {
   /** "signedOut" | "active" | "warning" | "expired", with the deadlines checked first. */
   get state() {
     if (this.#disposed) return "signedOut";
-    this.#input((engine, now) => engine.timeout(now));
+    this.#input((engine) => engine.timeout());
     return this.#engine.phase;
   }
 
@@ -148,36 +183,39 @@ export class AuthClient {
     if (this.#disposed) throw codedError(Error, "disposed", "this AuthClient was disposed");
   }
 
-  // Every input goes through here: held-back activity first (the engine sees events in time
-  // order), then the input, then its commands, the timer and the waiting callers.
+  // Every input goes through here: the clocks (both: the engine's deadlines pass when either
+  // says so), held-back activity (the engine sees events in time order), the input, then its
+  // commands, the timer and the waiting callers.
   #input(step) {
     const engine = this.#engine;
-    const now = Date.now();
-    const held = this.#activity?.take();
-    if (held) engine.activity(held);
-    const result = step(engine, now);
-    this.#drive();
+    const wall = Date.now();
+    const mono = performance.now();
+    engine.clock(wall, mono);
+    this.#activity?.flush((wall, mono) => engine.activity(wall, mono));
+    const result = step(engine, wall, mono);
+    this.#drive(wall, mono);
     return result;
   }
 
-  #drive() {
+  #drive(wall, mono) {
     const engine = this.#engine;
     const events = [];
     for (let command; (command = engine.poll());) {
       const [kind, a, b, c] = command;
       if (kind === RENEW) this.#renew(a, b, c);
-      else if (kind === CANCEL_RENEWAL) this.#cancelRenewal(a);
+      else if (kind === CANCEL_RENEWAL) this.#cancelRenewal(a, b);
       else if (kind === EMIT) {
         events.push([a, b]);
         if (a === "renewed") this.#tabs?.stored(b.expiresAt);
         if (a === "expired") this.#tabs?.stored(0);
       } else if (kind === END_SERVER_SESSION) endServerSession(this.#page, this.#endpoints, a);
       else if (kind === BROADCAST) this.#tabs?.post(a);
+      else if (kind === REVOKE) revoke(this.#page, this.#endpoints, a);
     }
-    if (this.#activity) this.#activity.threshold = engine.threshold();
+    if (this.#activity) this.#activity.setThreshold(engine.threshold(), wall - mono);
     const at = engine.deadline();
     if (at !== this.#timer.at) this.#timer.arm(at);
-    if (!engine.inFlight && this.#settled) {
+    if (!engine.waiting && this.#settled) {
       this.#settled.resolve();
       this.#settled = null;
     }
@@ -211,11 +249,11 @@ export class AuthClient {
   // The token for one request as { token, generation } when one is ready, WAIT while a renewal
   // is in flight, null when none can be had.
   #access() {
-    return this.#input((engine, now) => {
-      const generation = engine.access(now);
+    return this.#input((engine) => {
+      const generation = engine.access();
       if (generation === WAIT) return WAIT;
       if (generation < 1) return (this.#current = null); // none: keep no copy of the old one
-      if (this.#current?.generation !== generation) this.#current = { token: engine.token(now), generation };
+      if (this.#current?.generation !== generation) this.#current = { token: engine.token(), generation };
       return this.#current;
     });
   }
@@ -230,12 +268,18 @@ export class AuthClient {
     }
   }
 
-  // A renewal the engine asked for: with other tabs, in this tab's turn (tabs.js).
+  // A renewal the engine asked for: after the renew request before it has settled, and with
+  // other tabs in this tab's turn (tabs.js).
   #renew(id, idleMs, refreshToken) {
     const controller = new AbortController();
-    this.#renewal = { id, controller };
-    const send = () => this.#send(id, idleMs, refreshToken, controller.signal);
-    return this.#tabs ? this.#tabs.turn(controller.signal, send) : send();
+    const renewal = (this.#renewal = { id, controller, sent: false });
+    const send = () => {
+      if (controller.signal.aborted) return;
+      renewal.sent = true;
+      return this.#send(id, idleMs, refreshToken, controller.signal);
+    };
+    const turn = () => (this.#tabs ? this.#tabs.turn(controller.signal, send) : send());
+    this.#requests = this.#requests.then(turn, turn);
   }
 
   async #send(id, idleMs, refreshToken, signal) {
@@ -243,15 +287,18 @@ export class AuthClient {
     try {
       answer = await requestRenewal(this.#page, this.#endpoints, idleMs, refreshToken, signal);
     } catch {
-      if (!this.#disposed && !signal.aborted) this.#input((engine, now) => engine.renewalFailed(now, id));
+      if (!this.#disposed && !signal.aborted) this.#input((engine) => engine.renewalFailed(id));
       return;
     }
-    if (!this.#disposed) this.#input((engine, now) => engine.renewalAnswered(now, id, answer.status, answer.body));
+    // Reported even when the engine stopped waiting for it: it takes a rotated refresh token.
+    if (!this.#disposed) this.#input((engine) => engine.renewalAnswered(id, answer.status, answer.fields, answer.retryAfter));
   }
 
-  #cancelRenewal(id) {
-    if (this.#renewal?.id === id) {
-      this.#renewal.controller.abort();
+  // The engine stopped waiting for renewal `id`: abort it, unless its grant went out (keepSent).
+  #cancelRenewal(id, keepSent) {
+    const renewal = this.#renewal;
+    if (renewal?.id === id) {
+      if (!(keepSent && renewal.sent)) renewal.controller.abort();
       this.#renewal = null;
     }
   }

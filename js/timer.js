@@ -1,10 +1,11 @@
-// The one timer: re-armed for the engine's next deadline; its callback re-checks the clocks
-// (the engine is told the time, so a late or throttled timer changes nothing).
+// The one timer: re-armed for the engine's next deadline, as a reading of the monotonic clock
+// (performance.now(), which setTimeout follows); its callback hands the engine both clocks, so
+// a late or throttled timer changes nothing.
 const MAX_DELAY_MS = 2 ** 31 - 1;
 
 export class Timer {
   #id = 0;
-  /** When it fires (ms since the epoch), or -1 when it is not armed. */
+  /** When it fires (a performance.now() reading), or -1 when it is not armed. */
   at = -1;
   #fire;
 
@@ -12,12 +13,12 @@ export class Timer {
     this.#fire = fire;
   }
 
-  /** Fires at `at` (ms since the epoch; -1: never), replacing what was armed. */
+  /** Fires at `at` (a performance.now() reading; -1: never), replacing what was armed. */
   arm(at) {
     clearTimeout(this.#id);
     this.at = at;
     if (at >= 0) {
-      const delay = Math.min(Math.max(at - Date.now(), 0), MAX_DELAY_MS);
+      const delay = Math.min(Math.max(at - performance.now(), 0), MAX_DELAY_MS);
       this.#id = setTimeout(() => {
         this.at = -1;
         this.#fire();

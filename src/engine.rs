@@ -9,7 +9,14 @@
 //! decision — options, deadlines, renewals, what a 401 means, which origins get the token,
 //! what a token response is worth — stays in [`crate::core`].
 //!
-//! Nothing here panics on input: values of the wrong type are reported, never unwrapped.
+//! Nothing here panics on input: values of the wrong type are reported, never unwrapped. And
+//! nothing here calls JavaScript that can throw: a JavaScript exception unwinding through wasm
+//! frames leaves the module's stack pointer behind and, a few hundred throws later, kills every
+//! client on the page. So the adapters hand in plain values only — options and token responses
+//! copied out of the app's objects on the JavaScript side, where a throwing getter or Proxy
+//! trap is caught — and what is read here are numbers, strings (never more of one than the
+//! core could accept, so a 64 MiB token does not grow the module's memory for good), booleans,
+//! and elements of plain arrays.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -18,12 +25,13 @@ use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::core::options::{ParsedOrigin, ParsedUrl, Raw, OPTION_NAMES};
+use crate::core::options::{ParsedOrigin, ParsedUrl, Raw};
+use crate::core::token::MAX_TOKEN_LEN;
 use crate::core::{
-    Command, Config, Event, Instant, RawOptions, RenewalId, RenewalOutcome, ResponseInfo,
-    RetryDecision, Session, TokenAccess, TokenResponse,
+    Command, Config, Event, ExpiresIn, Instant, RawOptions, RenewalId, RenewalOutcome,
+    ResponseInfo, RetryDecision, Session, TokenAccess, TokenResponse,
 };
-use crate::tab_wire::{tab_message, tab_message_value};
+use crate::tab_wire::{tab_message, tab_message_value, text};
 
 /// The session core as the JavaScript adapters drive it. Not part of the public API: apps use
 /// `AuthClient`.
@@ -31,6 +39,8 @@ use crate::tab_wire::{tab_message, tab_message_value};
 #[derive(Debug)]
 pub struct Engine {
     session: Session,
+    /// The clocks as of the adapter's last [`Engine::clock`]: the `now` of every input.
+    now: Instant,
 }
 
 /// `access` results other than a token's generation (which is 1 or more).
@@ -43,70 +53,80 @@ const CANCEL_RENEWAL: f64 = 2.0;
 const EMIT: f64 = 3.0;
 const END_SERVER_SESSION: f64 = 4.0;
 const BROADCAST: f64 = 5.0;
+const REVOKE: f64 = 6.0;
+
+/// Longest URL option or short token-response field read (a URL longer than this is refused
+/// as not a URL string).
+const MAX_TEXT_LEN: u32 = 8 * 1024;
 
 #[wasm_bindgen]
 impl Engine {
-    /// Validates `options` (with `allowedOrigins` entries already parsed by the browser's URL
-    /// parser into `{protocol, origin, more}` or `null`); throws a `TypeError` naming the option.
+    /// Validates the options: `values` the option values in the order of
+    /// [`OPTION_NAMES`](crate::core::options::OPTION_NAMES) (with `allowedOrigins` entries
+    /// already parsed by the browser's URL parser into `{protocol, origin, more}` or `null`),
+    /// or `undefined` for none; `unknown` the first option name that is not one. Throws a
+    /// `TypeError` naming the option.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue, page_origin: &str) -> Result<Engine, JsValue> {
+    pub fn new(values: JsValue, unknown: JsValue, page_origin: &str) -> Result<Engine, JsValue> {
         let mut raw = RawOptions::default();
-        if !(options.is_undefined() || options.is_null()) {
-            if !options.is_object() || Array::is_array(&options) {
-                return Err(type_error(
-                    "invalid_option",
-                    "authpulse: options must be an object like { renewUrl: \"/auth/renew\" }",
-                ));
-            }
-            read_options(&options, &mut raw);
+        if let Some(values) = values.dyn_ref::<Array>() {
+            read_options(values, &mut raw);
         }
+        raw.unknown = text(&unknown, MAX_TEXT_LEN);
         let config = Config::from_raw(&raw, page_origin).map_err(|error| {
             let exception = type_error("invalid_option", &error.message());
             set(&exception, "option", &JsValue::from_str(&error.option));
             exception
         })?;
-        Ok(Engine { session: Session::new(config) })
+        Ok(Engine { session: Session::new(config), now: Instant::default() })
     }
 
-    /// Real user activity at `at` (ms since the epoch).
-    pub fn activity(&mut self, at: f64) {
-        self.session.handle_activity(Instant::from_js_millis(at));
+    /// The clocks now: `Date.now()` and `performance.now()`. Every other input happens at the
+    /// time of the last call.
+    pub fn clock(&mut self, wall: f64, mono: f64) {
+        self.now = Instant::from_js(wall, mono);
+    }
+
+    /// Real user activity at `wall`/`mono` (when the event happened, by both clocks).
+    pub fn activity(&mut self, wall: f64, mono: f64) {
+        self.session.handle_activity(Instant::from_js(wall, mono));
     }
 
     /// Time passed: the timer fired, or the page came back.
-    pub fn timeout(&mut self, now: f64) {
-        self.session.handle_timeout(Instant::from_js_millis(now));
+    pub fn timeout(&mut self) {
+        self.session.handle_timeout(self.now);
     }
 
-    /// `setSession(response)`; throws a `TypeError` with code `bad_token_response`.
+    /// `setSession(response)` with the response's fields (see [`Engine::renewal_answered`]);
+    /// throws a `TypeError` with code `bad_token_response`.
     #[wasm_bindgen(js_name = signIn)]
-    pub fn sign_in(&mut self, now: f64, response: JsValue) -> Result<(), JsValue> {
-        let response = token_response(&response).unwrap_or_default();
+    pub fn sign_in(&mut self, fields: JsValue) -> Result<(), JsValue> {
+        let response = token_response(&fields).unwrap_or_default();
         self.session
-            .handle_sign_in(Instant::from_js_millis(now), response)
+            .handle_sign_in(self.now, response)
             .map_err(|bad| type_error("bad_token_response", bad.message()))
     }
 
-    /// `start()`: false if a session is already running.
-    pub fn resume(&mut self, now: f64) -> bool {
-        self.session.handle_resume(Instant::from_js_millis(now))
+    /// `start()`.
+    pub fn resume(&mut self) {
+        self.session.handle_resume(self.now);
     }
 
     /// A caller wants a token: the generation of the token to attach (1 or more) when one is
-    /// ready, -1 to wait for the renewal in flight, -2 when none can be had. The token itself
-    /// changes only with its generation: read it with [`Engine::token`] when that is new.
-    pub fn access(&mut self, now: f64) -> f64 {
-        match self.session.access_token(Instant::from_js_millis(now)) {
+    /// ready, -1 to wait while `waiting`, -2 when none can be had. The token itself changes
+    /// only with its generation: read it with [`Engine::token`] when that is new.
+    pub fn access(&mut self) -> f64 {
+        match self.session.access_token(self.now) {
             TokenAccess::Ready { generation, .. } => generation as f64,
             TokenAccess::Wait => WAIT,
             TokenAccess::Unavailable => UNAVAILABLE,
         }
     }
 
-    /// The token that `access` at the same `now` answered with a generation for; `undefined`
-    /// when it answered something else.
-    pub fn token(&mut self, now: f64) -> Option<String> {
-        match self.session.access_token(Instant::from_js_millis(now)) {
+    /// The token that `access` answered with a generation for; `undefined` when it answered
+    /// something else.
+    pub fn token(&mut self) -> Option<String> {
+        match self.session.access_token(self.now) {
             TokenAccess::Ready { token, .. } => Some(token.into()),
             TokenAccess::Wait | TokenAccess::Unavailable => None,
         }
@@ -114,7 +134,8 @@ impl Engine {
 
     /// A response to a request sent with the token of `generation`: 0 return it, 1 retry once
     /// with a fresh token, 2 return it and stop using that token. `www_authenticate` is the
-    /// header's value, or `null` without one. Only a 401 can be answered anything but 0
+    /// header's value, or `null` without one; `allowed` whether the response's final URL is on
+    /// an allowed origin. Only a 401 can be answered anything but 0
     /// ([`RetryDecision::UNAUTHORIZED`]): the adapters ask about no other status.
     pub fn response(
         &mut self,
@@ -123,14 +144,16 @@ impl Engine {
         generation: f64,
         retried: bool,
         replayable: bool,
+        allowed: bool,
     ) -> u8 {
-        let www_authenticate = www_authenticate.as_string();
+        let www_authenticate = text(&www_authenticate, MAX_TEXT_LEN);
         let info = ResponseInfo {
             status,
             www_authenticate: www_authenticate.as_deref(),
             carried_token: true,
             retried,
             replayable,
+            final_url_allowed: allowed,
         };
         match self.session.handle_response(&info, Some(generation as u64)) {
             RetryDecision::Return => 0,
@@ -139,47 +162,62 @@ impl Engine {
         }
     }
 
-    /// The renew endpoint of renewal `id` answered with `status` and `body` (the parsed JSON,
-    /// or `undefined` if it was not JSON).
+    /// The renew endpoint of renewal `id` answered with `status`, the body's token-response
+    /// `fields` — `[access_token, expires_in, token_type, refresh_token, exp, iat, error]` as
+    /// plain values (`exp` and `iat` the claims of a JWT access token), or `null` when the body
+    /// was not a JSON object — and the delay its `Retry-After` header asked for in ms (NaN
+    /// without one).
     #[wasm_bindgen(js_name = renewalAnswered)]
-    pub fn renewal_answered(&mut self, now: f64, id: f64, status: u16, body: JsValue) {
-        let error = read(&body, "error", JsValue::as_string);
-        let outcome = RenewalOutcome::from_answer(status, token_response(&body), error.as_deref());
-        self.renewal(now, id, outcome);
+    pub fn renewal_answered(&mut self, id: f64, status: u16, fields: JsValue, retry_after_ms: f64) {
+        let error = fields.dyn_ref::<Array>().and_then(|fields| text(&fields.get(6), 64));
+        // NaN: none; a date in the past: at once.
+        let retry_after = (!retry_after_ms.is_nan()).then_some(retry_after_ms as u64);
+        let outcome = RenewalOutcome::from_answer(
+            status,
+            token_response(&fields),
+            error.as_deref(),
+            retry_after,
+        );
+        self.renewal(id, outcome);
     }
 
     /// The renewal request `id` failed before a response.
     #[wasm_bindgen(js_name = renewalFailed)]
-    pub fn renewal_failed(&mut self, now: f64, id: f64) {
-        self.renewal(now, id, RenewalOutcome::Network);
+    pub fn renewal_failed(&mut self, id: f64) {
+        self.renewal(id, RenewalOutcome::Network);
     }
 
     /// The page is being hidden or left (it may be frozen next).
-    pub fn hidden(&mut self, now: f64) {
-        self.session.handle_hidden(Instant::from_js_millis(now));
+    pub fn hidden(&mut self) {
+        self.session.handle_hidden(self.now);
     }
 
-    /// A message another tab broadcast (see `poll` and `crate::tab_wire`); anything else is
-    /// ignored.
-    pub fn tab(&mut self, now: f64, message: JsValue) {
+    /// A message another tab's engine broadcast (see `poll`); anything else is ignored.
+    pub fn tab(&mut self, message: JsValue) {
         if let Some(message) = tab_message(&message) {
-            self.session.handle_tab_message(Instant::from_js_millis(now), message);
+            self.session.handle_tab_message(self.now, message);
         }
     }
 
     /// `logout()`.
-    pub fn logout(&mut self, now: f64) {
-        self.session.handle_logout(Instant::from_js_millis(now));
+    pub fn logout(&mut self) {
+        self.session.handle_logout(self.now);
     }
 
-    /// Activity at or after this time must be reported at once; earlier events may wait.
+    /// Activity an event reports at once when it happens at or after this reading of the
+    /// monotonic clock (or as many milliseconds after the last `clock` by the wall clock);
+    /// earlier events may wait. Infinity: none need to.
     pub fn threshold(&self) -> f64 {
-        self.session.activity_report_threshold().as_millis() as f64
+        self.mono_time(Some(self.session.activity_report_threshold()))
     }
 
-    /// When to call `timeout` next, or -1 for never.
+    /// When to call `timeout` next, as a reading of the monotonic clock (the deadline may be
+    /// the wall clock's: it is as far away), or -1 for never.
     pub fn deadline(&self) -> f64 {
-        self.session.poll_timeout().map_or(-1.0, |at| at.as_millis() as f64)
+        match self.session.poll_timeout() {
+            Some(at) => self.mono_time(Some(at)),
+            None => -1.0,
+        }
     }
 
     /// `state`.
@@ -188,16 +226,16 @@ impl Engine {
         JsValue::from_str(self.session.phase().as_str())
     }
 
-    /// Whether a renewal is in flight (waiting callers are woken when it is not).
-    #[wasm_bindgen(getter, js_name = inFlight)]
-    pub fn in_flight(&self) -> bool {
-        self.session.renewal_in_flight()
+    /// Whether callers that got "wait" (and `start()`) must go on waiting; a bounded time.
+    #[wasm_bindgen(getter)]
+    pub fn waiting(&self) -> bool {
+        self.session.callers_wait()
     }
 
     /// Whether a request to this URL (`URL.protocol` and `URL.origin`) may carry the token
     /// (rule 8); values that are not strings never do.
     pub fn allows(&self, protocol: JsValue, origin: JsValue) -> bool {
-        let text = |value: JsValue| value.as_string().unwrap_or_default();
+        let text = |value: JsValue| text(&value, MAX_TEXT_LEN).unwrap_or_default();
         self.session.config().allowed_origins.allows(&text(protocol), &text(origin))
     }
 
@@ -225,9 +263,11 @@ impl Engine {
     }
 
     /// Takes the next command, `undefined` when there is none:
-    /// `[1, renewalId, idleMs, refreshToken]` renew, `[2, renewalId]` cancel that renewal,
-    /// `[3, eventName, detail]` emit an event, `[4, refreshToken]` end the server session,
-    /// `[5, message]` post `message` to the other tabs (for their `tab`).
+    /// `[1, renewalId, idleMs, refreshToken]` renew, `[2, renewalId, keepSent]` stop waiting
+    /// for that renewal (abort it, unless `keepSent` and its request went out: a refresh-token
+    /// grant's answer is still reported), `[3, eventName, detail]` emit an event,
+    /// `[4, refreshToken]` end the server session, `[5, message]` post `message` to the other
+    /// tabs (for their `tab`), `[6, refreshToken]` revoke that refresh token.
     pub fn poll(&mut self) -> JsValue {
         let Some(command) = self.session.poll_command() else {
             return JsValue::UNDEFINED;
@@ -242,15 +282,21 @@ impl Engine {
                 JsValue::from_f64(idle_ms as f64),
                 refresh(refresh_token),
             ),
-            Command::CancelRenewal(id) => {
-                (kind(CANCEL_RENEWAL), JsValue::from_f64(id.0 as f64), JsValue::NULL, JsValue::NULL)
-            }
+            Command::CancelRenewal(id) => (
+                kind(CANCEL_RENEWAL),
+                JsValue::from_f64(id.0 as f64),
+                JsValue::from_bool(self.session.config().grants_refresh_tokens()),
+                JsValue::NULL,
+            ),
             Command::Emit(event) => {
                 let (name, detail) = event_parts(event);
                 (kind(EMIT), JsValue::from_str(name), detail, JsValue::NULL)
             }
             Command::EndServerSession { refresh_token } => {
                 (kind(END_SERVER_SESSION), refresh(refresh_token), JsValue::NULL, JsValue::NULL)
+            }
+            Command::Revoke(refresh_token) => {
+                (kind(REVOKE), refresh(Some(refresh_token)), JsValue::NULL, JsValue::NULL)
             }
             Command::Broadcast(message) => {
                 (kind(BROADCAST), tab_message_value(message), JsValue::NULL, JsValue::NULL)
@@ -290,8 +336,18 @@ fn event_parts(event: Event) -> (&'static str, JsValue) {
 }
 
 impl Engine {
-    fn renewal(&mut self, now: f64, id: f64, outcome: RenewalOutcome) {
-        self.session.handle_renewal(Instant::from_js_millis(now), RenewalId(id as u64), outcome);
+    fn renewal(&mut self, id: f64, outcome: RenewalOutcome) {
+        self.session.handle_renewal(self.now, RenewalId(id as u64), outcome);
+    }
+
+    /// A deadline as the monotonic clock will read when the first clock reaches it.
+    fn mono_time(&self, at: Option<Instant>) -> f64 {
+        match at {
+            Some(at) if at != Instant::from_millis(u64::MAX) => {
+                self.now.mono_millis().saturating_add(self.now.ms_until(at)) as f64
+            }
+            _ => f64::INFINITY,
+        }
     }
 }
 
@@ -302,26 +358,26 @@ fn type_error(code: &str, message: &str) -> JsValue {
     error
 }
 
-/// Sets a property; a failure (a frozen object) only loses the property.
+/// Sets a property of an object made here; a failure only loses the property.
 fn set(target: &JsValue, name: &str, value: &JsValue) {
     let _ = Reflect::set(target, &JsValue::from_str(name), value);
 }
 
-/// A property as an option: absent, null, of the right type (`convert` says), or of another.
+/// An option value: absent, null, of the right type (`convert` says), or of another.
 /// Not generic: one copy of the reading code serves every option.
 #[inline(never)]
-fn property(object: &JsValue, name: &str) -> Raw<JsValue> {
-    // A throwing getter (a Proxy) is a value of the wrong kind, not a crash.
-    match Reflect::get(object, &JsValue::from_str(name)) {
-        Err(_) => Raw::WrongType,
-        Ok(value) if value.is_undefined() => Raw::Absent,
-        Ok(value) if value.is_null() => Raw::Null,
-        Ok(value) => Raw::Given(value),
+fn option(value: JsValue) -> Raw<JsValue> {
+    if value.is_undefined() {
+        Raw::Absent
+    } else if value.is_null() {
+        Raw::Null
+    } else {
+        Raw::Given(value)
     }
 }
 
-fn raw_value<T>(object: &JsValue, name: &str, convert: fn(&JsValue) -> Option<T>) -> Raw<T> {
-    match property(object, name) {
+fn raw_value<T>(value: JsValue, convert: impl Fn(&JsValue) -> Option<T>) -> Raw<T> {
+    match option(value) {
         Raw::Given(value) => convert(&value).map_or(Raw::WrongType, Raw::Given),
         Raw::Absent => Raw::Absent,
         Raw::Null => Raw::Null,
@@ -330,41 +386,32 @@ fn raw_value<T>(object: &JsValue, name: &str, convert: fn(&JsValue) -> Option<T>
 }
 
 #[inline(never)]
-fn text(object: &JsValue, name: &str) -> Raw<String> {
-    raw_value(object, name, JsValue::as_string)
+fn url_option(value: JsValue) -> Raw<String> {
+    // A URL longer than MAX_TEXT_LEN is not taken for one (and is not copied in).
+    raw_value(value, |value| {
+        text(value, MAX_TEXT_LEN).filter(|url| url.len() <= MAX_TEXT_LEN as usize)
+    })
 }
 
 #[inline(never)]
-fn number(object: &JsValue, name: &str) -> Raw<f64> {
-    raw_value(object, name, JsValue::as_f64)
+fn number_option(value: JsValue) -> Raw<f64> {
+    raw_value(value, JsValue::as_f64)
 }
 
-/// A property of the right type, or `None`.
-fn read<T>(object: &JsValue, name: &str, convert: fn(&JsValue) -> Option<T>) -> Option<T> {
-    match raw_value(object, name, convert) {
-        Raw::Given(value) => Some(value),
-        _ => None,
-    }
-}
-
-fn read_options(options: &JsValue, raw: &mut RawOptions) {
-    raw.renew_url = text(options, "renewUrl");
-    raw.token_endpoint = text(options, "tokenEndpoint");
-    raw.client_id = text(options, "clientId");
-    raw.revoke_url = text(options, "revokeUrl");
-    raw.idle_timeout_ms = number(options, "idleTimeoutMs");
-    raw.warn_before_idle_ms = number(options, "warnBeforeIdleMs");
-    raw.renew_before_expiry_ms = number(options, "renewBeforeExpiryMs");
-    raw.max_session_ms = number(options, "maxSessionMs");
-    raw.allowed_origins = raw_value(options, "allowedOrigins", origins);
-    raw.cross_tab = raw_value(options, "crossTab", JsValue::as_bool);
-    raw.logout_url = text(options, "logoutUrl");
-    raw.unknown = options.dyn_ref::<Object>().and_then(|object| {
-        Object::keys(object)
-            .iter()
-            .filter_map(|key| key.as_string())
-            .find(|key| !OPTION_NAMES.contains(&key.as_str()))
-    });
+/// Reads the option values in the order of `OPTION_NAMES`.
+fn read_options(values: &Array, raw: &mut RawOptions) {
+    let value = |index: u32| values.get(index);
+    raw.renew_url = url_option(value(0));
+    raw.token_endpoint = url_option(value(1));
+    raw.client_id = url_option(value(2));
+    raw.revoke_url = url_option(value(3));
+    raw.idle_timeout_ms = number_option(value(4));
+    raw.warn_before_idle_ms = number_option(value(5));
+    raw.renew_before_expiry_ms = number_option(value(6));
+    raw.max_session_ms = number_option(value(7));
+    raw.allowed_origins = raw_value(value(8), origins);
+    raw.cross_tab = raw_value(value(9), JsValue::as_bool);
+    raw.logout_url = url_option(value(10));
 }
 
 /// `allowedOrigins` as the adapter parsed it: an array of `{protocol, origin, more}` or `null`.
@@ -373,24 +420,41 @@ fn origins(value: &JsValue) -> Option<Vec<ParsedOrigin>> {
     // A loop rather than `collect`: the iterator adapters cost more code than they save.
     let mut parsed = Vec::new();
     for entry in entries.iter() {
+        let part = |name: &str| Reflect::get(&entry, &JsValue::from_str(name)).ok();
         parsed.push(ParsedOrigin(entry.is_object().then(|| ParsedUrl {
-            protocol: read(&entry, "protocol", JsValue::as_string).unwrap_or_default(),
-            origin: read(&entry, "origin", JsValue::as_string).unwrap_or_default(),
-            has_more_than_origin: read(&entry, "more", JsValue::as_bool).unwrap_or(true),
+            protocol: part("protocol").and_then(|v| text(&v, MAX_TEXT_LEN)).unwrap_or_default(),
+            origin: part("origin").and_then(|v| text(&v, MAX_TEXT_LEN)).unwrap_or_default(),
+            has_more_than_origin: part("more").and_then(|v| v.as_bool()).unwrap_or(true),
         })));
     }
     Some(parsed)
 }
 
-/// A token response read from a parsed JSON body; `None` if it is not an object.
-fn token_response(body: &JsValue) -> Option<TokenResponse> {
-    if !body.is_object() {
-        return None;
-    }
+/// A token response from its fields (see [`Engine::renewal_answered`]); `None` if the body was
+/// not an object.
+fn token_response(fields: &JsValue) -> Option<TokenResponse> {
+    let fields = fields.dyn_ref::<Array>()?;
+    let expires_in = fields.get(1);
+    let expires_in = if let Some(seconds) = expires_in.as_f64() {
+        Some(ExpiresIn::Seconds(seconds))
+    } else if expires_in.is_undefined() || expires_in.is_null() {
+        None
+    } else {
+        // A string of digits is read; any other value is not one.
+        Some(ExpiresIn::Text(text(&expires_in, 64).unwrap_or_default()))
+    };
+    let token_type = fields.get(2);
+    let token_type = if token_type.is_undefined() || token_type.is_null() {
+        None
+    } else {
+        Some(text(&token_type, 64).unwrap_or_default())
+    };
+    let (exp, iat) = (fields.get(4).as_f64(), fields.get(5).as_f64());
     Some(TokenResponse {
-        access_token: read(body, "access_token", JsValue::as_string),
-        expires_in: read(body, "expires_in", JsValue::as_f64),
-        token_type: read(body, "token_type", JsValue::as_string),
-        refresh_token: read(body, "refresh_token", JsValue::as_string),
+        access_token: text(&fields.get(0), MAX_TOKEN_LEN as u32),
+        expires_in,
+        token_type,
+        refresh_token: text(&fields.get(3), MAX_TOKEN_LEN as u32),
+        jwt_exp_iat: exp.zip(iat),
     })
 }

@@ -6,10 +6,13 @@
 //! resolved), where `1` is the version of this encoding; `js/index.js` builds the same name. The
 //! Web Locks a driver takes are named after the channel (`js/tabs.js`, `src/web/tabs.rs`).
 
-use js_sys::Array;
+use alloc::string::String;
+
+use js_sys::{Array, JsString};
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::core::{Instant, TabMessage, TeardownReason, Token};
+use crate::core::token::MAX_TOKEN_LEN;
+use crate::core::{SharedToken, TabMessage, TeardownReason};
 
 /// Tab message kinds, the first element of a message array.
 const TAB_ACTIVITY: f64 = 1.0;
@@ -17,32 +20,39 @@ const TAB_TOKEN: f64 = 2.0;
 const TAB_TEARDOWN: f64 = 3.0;
 const TAB_HELLO: f64 = 4.0;
 
+/// The latest date a JavaScript `Date` can hold: a tab message's dates beyond it (or
+/// negative, or not numbers) make the message malformed.
+const LAST_DATE_MS: f64 = 8.64e15;
+
 /// The channel of the tabs that renew at `endpoint` (the configured renew URL or token
 /// endpoint).
 #[cfg(feature = "web")]
-pub(crate) fn channel_name(endpoint: &str) -> alloc::string::String {
+pub(crate) fn channel_name(endpoint: &str) -> String {
     alloc::format!("authpulse/1 {endpoint}")
 }
 
 /// A tab message as structured-clonable data: `[1, at]`, `[2, accessToken, receivedAt,
-/// expiresAt, refreshToken | null, signedInAt, lastActivity]`, `[3, reason]` teardown (reason
-/// codes: `reason_code`), `[4]` hello. Times are ms since the epoch.
+/// expiresAt, refreshToken | null, refreshSerial, sessionTag, signedInAt, lastActivity]`,
+/// `[3, reason]` teardown (reason codes: `reason_code`), `[4]` hello. Times are wall-clock
+/// dates.
 pub(crate) fn tab_message_value(message: TabMessage) -> JsValue {
-    let time = |at: Instant| JsValue::from_f64(at.as_millis() as f64);
+    let number = |value: u64| JsValue::from_f64(value as f64);
     let array = Array::new();
     match message {
         TabMessage::Activity { at } => {
             array.push(&JsValue::from_f64(TAB_ACTIVITY));
-            array.push(&time(at));
+            array.push(&number(at));
         }
-        TabMessage::Token { token, signed_in_at, last_activity } => {
+        TabMessage::Token(shared) => {
             array.push(&JsValue::from_f64(TAB_TOKEN));
-            array.push(&JsValue::from_str(&token.access_token));
-            array.push(&time(token.received_at));
-            array.push(&time(token.expires_at));
-            array.push(&token.refresh_token.as_deref().map_or(JsValue::NULL, JsValue::from_str));
-            array.push(&time(signed_in_at));
-            array.push(&time(last_activity));
+            array.push(&JsValue::from_str(&shared.access_token));
+            array.push(&number(shared.received_at));
+            array.push(&number(shared.expires_at));
+            array.push(&shared.refresh_token.as_deref().map_or(JsValue::NULL, JsValue::from_str));
+            array.push(&number(shared.refresh_serial));
+            array.push(&number(shared.session_tag));
+            array.push(&number(shared.signed_in_at));
+            array.push(&number(shared.last_activity));
         }
         TabMessage::Teardown { reason } => {
             array.push(&JsValue::from_f64(TAB_TEARDOWN));
@@ -56,22 +66,37 @@ pub(crate) fn tab_message_value(message: TabMessage) -> JsValue {
 }
 
 /// Reads what `tab_message_value` wrote; `None` for anything else (another version of the
-/// package, or a stray message on the channel).
+/// package, a bug, or a stray message on the channel): dates that are not numbers between 0
+/// and the latest `Date`, tokens that are not strings.
 pub(crate) fn tab_message(value: &JsValue) -> Option<TabMessage> {
     let array = value.dyn_ref::<Array>()?;
-    let time = |index: u32| array.get(index).as_f64().map(Instant::from_js_millis);
+    let date = |index: u32| {
+        array
+            .get(index)
+            .as_f64()
+            .filter(|&at| (0.0..=LAST_DATE_MS).contains(&at))
+            .map(|at| at as u64)
+    };
     let kind = array.get(0).as_f64()?;
     if kind == TAB_ACTIVITY {
-        Some(TabMessage::Activity { at: time(1)? })
+        Some(TabMessage::Activity { at: date(1)? })
     } else if kind == TAB_TOKEN {
-        let access_token = array.get(1).as_string().filter(|token| !token.is_empty())?;
-        let token = Token {
-            access_token,
-            received_at: time(2)?,
-            expires_at: time(3)?,
-            refresh_token: array.get(4).as_string(),
+        let refresh_token = array.get(4);
+        let refresh_token = if refresh_token.is_null() {
+            None
+        } else {
+            Some(text(&refresh_token, MAX_TOKEN_LEN as u32)?)
         };
-        Some(TabMessage::Token { token, signed_in_at: time(5)?, last_activity: time(6)? })
+        Some(TabMessage::Token(SharedToken {
+            access_token: text(&array.get(1), MAX_TOKEN_LEN as u32)?,
+            received_at: date(2)?,
+            expires_at: date(3)?,
+            refresh_token,
+            refresh_serial: date(5)?,
+            session_tag: date(6)?,
+            signed_in_at: date(7)?,
+            last_activity: date(8)?,
+        }))
     } else if kind == TAB_TEARDOWN {
         let code = array.get(1).as_f64()?;
         TEARDOWN_REASONS
@@ -100,5 +125,17 @@ fn reason_code(reason: TeardownReason) -> f64 {
         TeardownReason::MaxSession => 3.0,
         TeardownReason::Logout => 4.0,
         TeardownReason::Remote => 5.0,
+    }
+}
+
+/// A string, if `value` is one of at most `max` UTF-16 units; a longer one is copied only up
+/// to `max + 1` units, enough for the core to see that it is too long.
+#[inline(never)]
+pub(crate) fn text(value: &JsValue, max: u32) -> Option<String> {
+    let string = value.dyn_ref::<JsString>()?;
+    if string.length() > max {
+        String::from(string.slice(0, max + 1)).into()
+    } else {
+        value.as_string()
     }
 }

@@ -253,6 +253,7 @@ fn a_401_for_a_token_already_replaced_retries_with_the_new_one_without_renewing(
         carried_token: true,
         retried: false,
         replayable: true,
+        final_url_allowed: true,
     };
     let decision = sim.session.handle_response(&info, Some(old_generation));
     assert_eq!(decision, authpulse::core::RetryDecision::Retry);

@@ -48,12 +48,12 @@ struct Tabs {
     reject_renewals: bool,
     /// Refresh-token strategy: the server rotates on every use and remembers used ones.
     refresh_tokens: bool,
-    /// Refresh tokens the server rotated and whose rotation reached a tab: sending one again
-    /// means a tab missed a rotation. (One whose answer was abandoned, the renewal timing out,
-    /// is burned at the server without any tab knowing: no client can avoid that, and servers
-    /// allow for it with a grace period; that is not counted.)
+    /// Refresh tokens the server rotated: sending one again means a tab missed a rotation. (Every
+    /// answer reaches its tab, even one the tab stopped waiting for.)
     used_refresh_tokens: HashSet<String>,
     reused_refresh_tokens: usize,
+    /// Refresh tokens revoked one by one (from answers that came after their session ended).
+    revocations: usize,
     issued: usize,
     /// When each issued token expires at the server.
     issue_times: Vec<u64>,
@@ -98,6 +98,7 @@ impl Tabs {
             refresh_tokens,
             used_refresh_tokens: HashSet::new(),
             reused_refresh_tokens: 0,
+            revocations: 0,
             issued: 0,
             issue_times: Vec::new(),
             delay_messages: false,
@@ -114,9 +115,10 @@ impl Tabs {
         self.issue_times.push(self.now + 300 * SECOND);
         TokenResponse {
             access_token: Some(format!("tok-{}", self.issued)),
-            expires_in: Some(300.0),
+            expires_in: Some(300.0.into()),
             token_type: Some("Bearer".into()),
             refresh_token: self.refresh_tokens.then(|| format!("rt-{}", self.issued)),
+            ..TokenResponse::default()
         }
     }
 
@@ -133,7 +135,7 @@ impl Tabs {
         let now = self.at();
         let threshold = self.tabs[tab].session.activity_report_threshold();
         let state = &mut self.tabs[tab];
-        if now < threshold {
+        if !now.reached(threshold) {
             if state.pending.is_none() {
                 state.flush_at = Some(threshold.as_millis());
             }
@@ -188,8 +190,15 @@ impl Tabs {
                     self.lock.push_back(Turn { tab, id, refresh_token, answer_at: None })
                 }
                 Command::CancelRenewal(id) => {
-                    self.lock.retain(|turn| !(turn.tab == tab && turn.id == id));
+                    // A grant already sent goes on, holding the lock, and is answered (as the
+                    // adapter does it): its rotated refresh token must reach the session.
+                    let refresh_tokens = self.refresh_tokens;
+                    self.lock.retain(|turn| {
+                        !(turn.tab == tab && turn.id == id)
+                            || (refresh_tokens && turn.answer_at.is_some())
+                    });
                 }
+                Command::Revoke(_) => self.revocations += 1,
                 Command::Emit(event) => self.tabs[tab].events.push((self.now, event)),
                 Command::EndServerSession { .. } => {
                     self.server_session_ends += 1;
@@ -248,12 +257,11 @@ impl Tabs {
         } else {
             RenewalOutcome::Token(self.issue())
         };
-        let before = self.tabs[turn.tab].session.token_expires_at();
-        self.input(turn.tab, |session, now| session.handle_renewal(now, turn.id, outcome));
-        let rotated = self.tabs[turn.tab].session.token_expires_at() != before;
-        if let Some(refresh) = turn.refresh_token.filter(|_| rotated) {
+        // The server rotates as it answers, whatever becomes of the answer at the client.
+        if let (Some(refresh), false) = (turn.refresh_token.clone(), self.reject_renewals) {
             self.used_refresh_tokens.insert(refresh);
         }
+        self.input(turn.tab, |session, now| session.handle_renewal(now, turn.id, outcome));
     }
 
     fn next_wakeup(&self) -> Option<u64> {
@@ -516,7 +524,7 @@ fn a_token_that_arrives_after_the_shared_deadline_revives_nothing() {
     let message = tabs.tabs[0].session.token_expires_at();
     assert!(message.is_some());
     // The other tab slept through the deadline; a token told late (before it slept) arrives.
-    let stale = TabMessage::Activity { at: tabs.at() };
+    let stale = TabMessage::Activity { at: tabs.now };
     tabs.now += 20 * MINUTE;
     let now = tabs.at();
     tabs.tabs[1].session.handle_tab_message(now, stale);

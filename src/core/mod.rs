@@ -22,6 +22,6 @@ pub use session::{
     Command, ErrorCode, Event, Phase, RenewalId, RenewalOutcome, Session, TeardownReason,
     TokenAccess,
 };
-pub use tabs::TabMessage;
+pub use tabs::{SharedToken, TabMessage};
 pub use time::Instant;
-pub use token::{BadTokenResponse, Token, TokenResponse};
+pub use token::{BadTokenResponse, ExpiresIn, Token, TokenResponse};

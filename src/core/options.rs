@@ -149,6 +149,11 @@ pub struct Config {
 }
 
 impl Config {
+    /// Whether renewals are refresh-token grants (contract section 3).
+    pub fn grants_refresh_tokens(&self) -> bool {
+        matches!(self.strategy, Strategy::RefreshToken { .. })
+    }
+
     /// Validates `raw`. `page_origin` is the default for `allowedOrigins`.
     pub fn from_raw(raw: &RawOptions, page_origin: &str) -> Result<Config, OptionError> {
         validate(raw, page_origin)
@@ -189,7 +194,8 @@ fn validate<'a>(raw: &'a RawOptions, page_origin: &str) -> Result<Config, Invali
     })
 }
 
-/// A duration option in milliseconds: absent or `null` is `None`.
+/// A duration option in milliseconds: absent or `null` is `None`. A fraction of a millisecond
+/// is rounded up (never down to 0: `maxSessionMs: 0.5` is 1 ms, not "expire at once").
 fn duration(
     option: &'static str,
     raw: &Raw<f64>,
@@ -206,11 +212,22 @@ fn duration(
         Raw::Given(ms) => {
             let in_range = ms.is_finite() && ms <= MAX_DURATION_MS as f64;
             if in_range && (ms > 0.0 || (zero_ok && ms == 0.0)) {
-                Ok(Some(ms as u64))
+                Ok(Some(ceil(ms) as u64))
             } else {
                 Err((option, problem))
             }
         }
+    }
+}
+
+/// `f64::ceil` for a finite, non-negative `ms` (not in `core` before Rust 1.85; the shipped
+/// module is `no_std`).
+fn ceil(ms: f64) -> f64 {
+    let whole = ms as u64 as f64;
+    if whole < ms {
+        whole + 1.0
+    } else {
+        whole
     }
 }
 
@@ -353,6 +370,28 @@ mod tests {
             assert!(err.message().starts_with("authpulse: option \"idleTimeoutMs\" must be"));
         }
         let raw = RawOptions { max_session_ms: Raw::Given(-5.0), ..RawOptions::default() };
+        assert_eq!(error(raw).option, "maxSessionMs");
+    }
+
+    #[test]
+    fn fractions_of_a_millisecond_round_up() {
+        let raw = RawOptions { idle_timeout_ms: Raw::Given(0.5), ..RawOptions::default() };
+        let config = Config::from_raw(&raw, PAGE).expect("half a millisecond is a timeout");
+        assert_eq!(config.idle, IdlePolicy::new(1, 0), "1 ms, no room for a warning");
+        let raw = RawOptions { max_session_ms: Raw::Given(0.5), ..RawOptions::default() };
+        assert_eq!(Config::from_raw(&raw, PAGE).unwrap().max_session_ms, Some(1));
+        let raw = RawOptions { idle_timeout_ms: Raw::Given(60_000.25), ..RawOptions::default() };
+        assert_eq!(Config::from_raw(&raw, PAGE).unwrap().idle.timeout_ms(), 60_001);
+        let raw = RawOptions {
+            renew_before_expiry_ms: Raw::Given(2_147_483_646.5),
+            ..RawOptions::default()
+        };
+        assert_eq!(
+            Config::from_raw(&raw, PAGE).unwrap().schedule.margin_ms(u64::MAX),
+            2_147_483_647
+        );
+        let raw =
+            RawOptions { max_session_ms: Raw::Given(2_147_483_647.5), ..RawOptions::default() };
         assert_eq!(error(raw).option, "maxSessionMs");
     }
 

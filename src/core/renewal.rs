@@ -1,10 +1,15 @@
 //! When to renew, and how long to wait after a failed renewal.
 
-use super::time::{Instant, SECOND_MS};
+use super::time::{Instant, MINUTE_MS, SECOND_MS};
 use super::token::Token;
 
 /// The default proactive renewal margin is the smaller of this and a quarter of the lifetime.
 pub const DEFAULT_RENEW_MARGIN_MS: u64 = 60 * SECOND_MS;
+/// Renew requests are at least this far apart, whatever a server answers or callers want
+/// (contract rule 4): the floor no answer can defeat.
+pub const RENEW_FLOOR_MS: u64 = SECOND_MS;
+/// The longest `Retry-After` honoured (contract section 2).
+pub const RETRY_AFTER_MAX_MS: u64 = 5 * MINUTE_MS;
 /// First back-off delay after a failed renewal; it doubles with every further failure.
 pub const BACKOFF_INITIAL_MS: u64 = SECOND_MS;
 /// Longest back-off delay.
@@ -24,10 +29,12 @@ impl RenewSchedule {
         RenewSchedule { margin_ms }
     }
 
-    /// The margin for a token with this lifetime: the option, else min(60 s, lifetime / 4),
-    /// never more than the lifetime itself.
+    /// The margin for a token with this lifetime: the option, else min(60 s, lifetime / 4);
+    /// never more than half the lifetime, so that a token is renewed at most about once per
+    /// half of its lifetime whatever the option says (a 60 s margin with 60 s tokens would
+    /// renew on every input event).
     pub fn margin_ms(&self, lifetime_ms: u64) -> u64 {
-        self.margin_ms.unwrap_or(DEFAULT_RENEW_MARGIN_MS.min(lifetime_ms / 4)).min(lifetime_ms)
+        self.margin_ms.unwrap_or(DEFAULT_RENEW_MARGIN_MS.min(lifetime_ms / 4)).min(lifetime_ms / 2)
     }
 
     /// When `token` should be renewed proactively.
@@ -55,6 +62,13 @@ impl Backoff {
         delay
     }
 
+    /// Records a failure at `now` whose answer said when to try again (`Retry-After` on a 429
+    /// or 503): that time, at most [`RETRY_AFTER_MAX_MS`] away, instead of the next step.
+    pub fn record_retry_after(&mut self, now: Instant, delay_ms: u64) {
+        self.failures = self.failures.saturating_add(1);
+        self.retry_at = Some(now.plus_ms(delay_ms.min(RETRY_AFTER_MAX_MS)));
+    }
+
     /// Forgets past failures (after a success, or when the session ends).
     pub fn reset(&mut self) {
         *self = Backoff::default();
@@ -62,7 +76,7 @@ impl Backoff {
 
     /// Whether a renewal must wait at `now`.
     pub fn waiting_at(&self, now: Instant) -> bool {
-        self.retry_at.is_some_and(|at| now < at)
+        self.retry_at.is_some_and(|at| !now.reached(at))
     }
 
     /// When the next attempt may start, while backing off.
@@ -86,7 +100,6 @@ mod tests {
             access_token: "t".into(),
             received_at: Instant::from_millis(0),
             expires_at: Instant::from_millis(lifetime_ms),
-            refresh_token: None,
         }
     }
 
@@ -99,9 +112,24 @@ mod tests {
     }
 
     #[test]
-    fn a_margin_longer_than_the_lifetime_renews_at_receipt() {
+    fn a_margin_is_at_most_half_the_lifetime() {
         let schedule = RenewSchedule::new(Some(10 * MINUTE_MS));
-        assert_eq!(schedule.renew_at(&token(5 * MINUTE_MS)).as_millis(), 0);
+        assert_eq!(schedule.renew_at(&token(5 * MINUTE_MS)).as_millis(), 150 * SECOND_MS);
+        // The contract's example margin with an identity provider's 60 s tokens.
+        let schedule = RenewSchedule::new(Some(60 * SECOND_MS));
+        assert_eq!(schedule.renew_at(&token(60 * SECOND_MS)).as_millis(), 30 * SECOND_MS);
+        assert_eq!(schedule.renew_at(&token(10 * MINUTE_MS)).as_millis(), 9 * MINUTE_MS);
+    }
+
+    #[test]
+    fn retry_after_replaces_the_step_up_to_five_minutes() {
+        let mut backoff = Backoff::default();
+        backoff.record_retry_after(Instant::from_millis(0), 120 * SECOND_MS);
+        assert_eq!(backoff.retry_at(), Some(Instant::from_millis(120 * SECOND_MS)));
+        backoff.record_retry_after(Instant::from_millis(0), 3_600 * SECOND_MS);
+        assert_eq!(backoff.retry_at(), Some(Instant::from_millis(5 * MINUTE_MS)));
+        // The steps go on from the failures counted.
+        assert_eq!(backoff.record_failure(Instant::from_millis(0)), 4 * SECOND_MS);
     }
 
     #[test]

@@ -140,6 +140,9 @@ pub struct ResponseInfo<'a> {
     pub retried: bool,
     /// Whether the request can be sent again (its body is not a stream).
     pub replayable: bool,
+    /// Whether the response's final URL (after redirects) is on an allowed origin: a 401 from
+    /// anywhere else says nothing about the token (rule 5).
+    pub final_url_allowed: bool,
 }
 
 /// The answer for a response.
@@ -162,7 +165,11 @@ impl RetryDecision {
 
     /// Decides on a response; 403 and everything but a token-rejecting 401 pass through.
     pub fn for_response(info: &ResponseInfo<'_>) -> RetryDecision {
-        if info.status != Self::UNAUTHORIZED || !info.carried_token || info.retried {
+        if info.status != Self::UNAUTHORIZED
+            || !info.carried_token
+            || info.retried
+            || !info.final_url_allowed
+        {
             return RetryDecision::Return;
         }
         match (Challenge::parse(info.www_authenticate), info.replayable) {
@@ -224,6 +231,7 @@ mod tests {
             carried_token: true,
             retried: false,
             replayable: true,
+            final_url_allowed: true,
         }
     }
 
@@ -243,13 +251,14 @@ mod tests {
         let headers = [None, Some(""), Some("Bearer"), Some(r#"Bearer error="invalid_token""#)];
         for status in (0..=999).filter(|&status| status != RetryDecision::UNAUTHORIZED) {
             for header in headers {
-                for bits in 0..8u8 {
+                for bits in 0..16u8 {
                     let info = ResponseInfo {
                         status,
                         www_authenticate: header,
                         carried_token: bits & 1 != 0,
                         retried: bits & 2 != 0,
                         replayable: bits & 4 != 0,
+                        final_url_allowed: bits & 8 != 0,
                     };
                     assert_eq!(
                         RetryDecision::for_response(&info),
@@ -271,6 +280,12 @@ mod tests {
     fn a_request_without_our_token_is_never_retried() {
         let foreign = ResponseInfo { carried_token: false, ..info(401, None) };
         assert_eq!(RetryDecision::for_response(&foreign), RetryDecision::Return);
+    }
+
+    #[test]
+    fn a_401_redirected_from_outside_the_allowed_origins_is_returned_as_is() {
+        let redirected = ResponseInfo { final_url_allowed: false, ..info(401, None) };
+        assert_eq!(RetryDecision::for_response(&redirected), RetryDecision::Return);
     }
 
     #[test]

@@ -1,16 +1,19 @@
 //! The session state machine: inputs with a timestamp in, commands and a wake-up time out.
 //!
-//! The driver (the browser adapter, or a test) calls `handle_*` with the current wall-clock time,
-//! then drains [`Session::poll_command`] and arms one timer for [`Session::poll_timeout`]. Nothing
-//! here reads a clock, sleeps or performs IO, so hours of use are simulated in microseconds.
+//! The driver (the browser adapter, or a test) calls `handle_*` with the current time by both
+//! clocks, then drains [`Session::poll_command`] and arms one timer for
+//! [`Session::poll_timeout`]. Nothing here reads a clock, sleeps or performs IO, so hours of use
+//! are simulated in microseconds.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::options::Config;
-use super::renewal::{Backoff, RENEW_TIMEOUT_MS};
+use super::renewal::{Backoff, RENEW_FLOOR_MS, RENEW_TIMEOUT_MS};
 use super::retry::{ResponseInfo, RetryDecision};
-use super::tabs::{TabMessage, CONFIRM_IDLE_MS, SHARE_ACTIVITY_EVERY_MS};
+use super::tabs::{
+    SharedToken, TabMessage, CONFIRM_IDLE_MS, JOIN_WAIT_MS, SHARE_ACTIVITY_EVERY_MS,
+};
 use super::time::Instant;
 use super::token::{BadTokenResponse, Token, TokenResponse};
 
@@ -129,7 +132,7 @@ pub enum Event {
     },
 }
 
-/// Identifies one renewal request, so that a late answer to an abandoned one is ignored.
+/// Identifies one renewal request, so that a late answer to an abandoned one is recognised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RenewalId(pub u64);
 
@@ -145,7 +148,9 @@ pub enum Command {
         /// The refresh token, for the refresh-token strategy.
         refresh_token: Option<String>,
     },
-    /// Abort this renewal request: its answer will be ignored.
+    /// The session no longer waits for this renewal: abort it if it was not sent yet. A sent
+    /// refresh-token grant goes on and its answer is still reported (to `handle_renewal`, with
+    /// its id): a refresh token the server issued is never lost (contract section 3).
     CancelRenewal(RenewalId),
     /// Tell the app.
     Emit(Event),
@@ -154,6 +159,9 @@ pub enum Command {
         /// The refresh token to revoke, if any.
         refresh_token: Option<String>,
     },
+    /// Revoke a refresh token of a session that has ended (`revokeUrl`, RFC 7009), best effort:
+    /// one that a grant's late answer brought.
+    Revoke(String),
     /// Tell the app's other tabs (only with `crossTab`); they hand it to
     /// [`Session::handle_tab_message`].
     Broadcast(TabMessage),
@@ -168,8 +176,9 @@ pub enum RenewalOutcome {
     NotJson,
     /// 401 (or `invalid_grant`): there is no session any more.
     Rejected,
-    /// Any other status.
-    Status(u16),
+    /// Any other status; with 429 or 503, the delay its `Retry-After` asked for, in ms (the
+    /// driver reads its delay-seconds or HTTP date).
+    Status(u16, Option<u64>),
     /// The request failed before a response.
     Network,
 }
@@ -177,14 +186,21 @@ pub enum RenewalOutcome {
 impl RenewalOutcome {
     /// What a renew endpoint's answer means (contract sections 2 and 3): 2xx with a token
     /// response; 401, or 400 with `error=invalid_grant`, means the session is gone; anything
-    /// else is a transient failure. `body` is the parsed JSON body, if it was an object.
-    pub fn from_answer(status: u16, body: Option<TokenResponse>, error: Option<&str>) -> Self {
+    /// else is a transient failure, whose `Retry-After` counts with 429 and 503. `body` is the
+    /// parsed JSON body, if it was an object.
+    pub fn from_answer(
+        status: u16,
+        body: Option<TokenResponse>,
+        error: Option<&str>,
+        retry_after_ms: Option<u64>,
+    ) -> Self {
         match (status, body) {
             (200..=299, Some(body)) => RenewalOutcome::Token(body),
             (200..=299, None) => RenewalOutcome::NotJson,
             (401, _) => RenewalOutcome::Rejected,
             (400, _) if error == Some("invalid_grant") => RenewalOutcome::Rejected,
-            (status, _) => RenewalOutcome::Status(status),
+            (429 | 503, _) => RenewalOutcome::Status(status, retry_after_ms),
+            (status, _) => RenewalOutcome::Status(status, None),
         }
     }
 }
@@ -199,7 +215,8 @@ pub enum TokenAccess<'a> {
         /// Which token this is, to tell "refused" from "already replaced" on a 401.
         generation: u64,
     },
-    /// A renewal is in flight: wait for it, then ask again.
+    /// A renewal is in flight, or about to start, or the tab is joining another tab's session:
+    /// wait until [`Session::callers_wait`] is false (a bounded time), then ask again.
     Wait,
     /// No token can be had now (signed out, or renewals are failing): send without one.
     Unavailable,
@@ -227,11 +244,19 @@ struct InFlight {
 pub struct Session {
     config: Config,
     phase: Phase,
-    /// Latest time seen; wall clocks can step back, decisions never do.
+    /// The latest clock readings (see [`Instant::later`]): events handed in late never move
+    /// them back.
     now: Instant,
     last_activity: Instant,
     signed_in_at: Instant,
     token: Option<Token>,
+    /// The newest refresh token known (refresh-token strategy). After an idle teardown it stays
+    /// until the session is ended on the server or found alive in another tab.
+    refresh_token: Option<String>,
+    /// Rotations of the session's refresh token seen here or in another tab.
+    refresh_serial: u64,
+    /// Names the session across tabs (see `SharedToken::session_tag`).
+    session_tag: u64,
     generation: u64,
     /// The server refused the current token (a 401 carrying it): never hand it out again.
     token_refused: bool,
@@ -240,21 +265,32 @@ pub struct Session {
     active_since_renewal: bool,
     in_flight: Option<InFlight>,
     next_renewal_id: u64,
+    /// Renewals with a smaller id belong to a session that has ended.
+    session_first_renewal: u64,
+    /// When the last renew request was started: the next waits for `RENEW_FLOOR_MS` after it.
+    last_renewal: Option<Instant>,
+    /// A renewal that callers wait for and the floor holds back for a moment.
+    demand: Option<Purpose>,
+    /// `start()` without a way of its own to resume waits until then for another tab's answer.
+    joining: Option<Instant>,
     backoff: Backoff,
     /// The latest activity the other tabs were told of, and when they were told.
     shared_activity: Instant,
     shared_at: Option<Instant>,
     /// An idle teardown's end of the server session, held until this time for another tab to
     /// show that the session is in use (see `CONFIRM_IDLE_MS`).
-    unconfirmed_end: Option<UnconfirmedEnd>,
+    unconfirmed_end: Option<Instant>,
     /// Oldest first; a few at a time, so taking from the front of a `Vec` costs nothing.
     commands: Vec<Command>,
 }
 
-#[derive(Debug)]
-struct UnconfirmedEnd {
-    due: Instant,
-    refresh_token: Option<String>,
+/// Of two deadlines, the one that `now`'s clocks reach first.
+fn sooner(now: Instant, a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) if now.ms_until(b) < now.ms_until(a) => Some(b),
+        (None, b) => b,
+        (a, _) => a,
+    }
 }
 
 impl Session {
@@ -267,11 +303,18 @@ impl Session {
             last_activity: Instant::default(),
             signed_in_at: Instant::default(),
             token: None,
+            refresh_token: None,
+            refresh_serial: 0,
+            session_tag: 0,
             generation: 0,
             token_refused: false,
             active_since_renewal: false,
             in_flight: None,
             next_renewal_id: 0,
+            session_first_renewal: 0,
+            last_renewal: None,
+            demand: None,
+            joining: None,
             backoff: Backoff::default(),
             shared_activity: Instant::default(),
             shared_at: None,
@@ -295,9 +338,22 @@ impl Session {
         matches!(self.phase, Phase::Active | Phase::Warning)
     }
 
-    /// Whether a renewal request is in flight (callers that need a token wait for it).
+    /// Whether a renewal request is in flight.
     pub fn renewal_in_flight(&self) -> bool {
         self.in_flight.is_some()
+    }
+
+    /// Whether callers that got [`TokenAccess::Wait`] (and `start()`) must go on waiting: a
+    /// renewal is in flight, about to start once the floor interval has passed, or the tab
+    /// is waiting for another tab's session. Each of these ends by a deadline in
+    /// [`Session::poll_timeout`], so every wait is bounded (contract rule 4).
+    pub fn callers_wait(&self) -> bool {
+        self.in_flight.is_some() || self.demand.is_some() || self.joining.is_some()
+    }
+
+    /// The newest refresh token known, if any.
+    pub fn refresh_token(&self) -> Option<&str> {
+        self.refresh_token.as_deref()
     }
 
     /// The next thing the driver must do, if any.
@@ -309,30 +365,31 @@ impl Session {
         }
     }
 
-    /// When the driver must call [`Session::handle_timeout`] next, if ever.
+    /// When the driver must call [`Session::handle_timeout`] next, if ever: a deadline that
+    /// passes when either clock reaches it (a driver's timer waits `now.ms_until(deadline)`).
     pub fn poll_timeout(&self) -> Option<Instant> {
         let renewal = match self.in_flight {
             Some(flight) => Some(flight.started.plus_ms(RENEW_TIMEOUT_MS)),
             // A due time already passed means the renewal waits for activity: no wake-up.
-            None if self.signed_in() => self.renewal_due_at().filter(|&due| due > self.now),
-            None => None,
+            None => self.renewal_due_at().filter(|&due| !self.now.reached(due)),
         };
         let session = self.signed_in().then(|| {
-            let idle = self.idle_deadline();
             let warn = match self.phase {
                 Phase::Active => self.config.idle.warn_at(self.last_activity),
                 _ => None,
             };
-            let cap = self.max_session_deadline();
-            [Some(idle), warn, cap, self.share_activity_at()].into_iter().flatten().min()
+            let now = self.now;
+            let cap = sooner(now, self.max_session_deadline(), self.share_activity_at());
+            sooner(now, sooner(now, Some(self.idle_deadline()), warn), cap)
         });
-        let unconfirmed = self.unconfirmed_end.as_ref().map(|end| end.due);
-        [renewal, session.flatten(), unconfirmed].into_iter().flatten().min()
+        let now = self.now;
+        let ends = sooner(now, self.unconfirmed_end, self.joining);
+        sooner(now, sooner(now, renewal, session.flatten()), ends)
     }
 
     /// When activity the other tabs have not heard of is due to be told, if there is any.
     fn share_activity_at(&self) -> Option<Instant> {
-        let unshared = self.config.cross_tab && self.last_activity > self.shared_activity;
+        let unshared = self.config.cross_tab && self.last_activity.is_after(self.shared_activity);
         unshared.then(|| self.next_share_at())
     }
 
@@ -341,8 +398,9 @@ impl Session {
     }
 
     /// The earliest time at which an activity event must reach [`Session::handle_activity`] at
-    /// once; earlier ones may be recorded and handed over with the next input. This keeps the
-    /// per-event path of a `pointermove` to a comparison and a store.
+    /// once (an event whose clocks have reached it, [`Instant::reached`]); earlier ones may be
+    /// recorded and handed over with the next input. This keeps the per-event path of a
+    /// `pointermove` to a comparison and a store.
     pub fn activity_report_threshold(&self) -> Instant {
         if !self.signed_in() {
             return Instant::from_millis(u64::MAX);
@@ -354,11 +412,8 @@ impl Session {
         let own = idle.warn_at(self.last_activity).unwrap_or(idle.deadline(self.last_activity));
         // With other tabs, activity is shared every few seconds, so that their deadlines move
         // too; the adapter reports the last event it held back by this time at the latest.
-        if self.config.cross_tab {
-            own.min(self.next_share_at())
-        } else {
-            own
-        }
+        let share = self.config.cross_tab.then(|| self.next_share_at());
+        sooner(self.now, Some(own), share).unwrap_or(own)
     }
 
     /// The idle deadline of the signed-in session.
@@ -376,12 +431,19 @@ impl Session {
         self.token.as_ref().map(|token| token.expires_at)
     }
 
+    /// A future deadline as both clocks would read it if they ran on together from now: what
+    /// the app is told (an `expiresAt` after the wall clock was set back is still the right
+    /// number of milliseconds away).
+    pub fn projected(&self, deadline: Instant) -> Instant {
+        self.now.plus_ms(self.now.ms_until(deadline))
+    }
+
     fn max_session_deadline(&self) -> Option<Instant> {
         self.config.max_session_ms.map(|ms| self.signed_in_at.plus_ms(ms))
     }
 
     fn advance(&mut self, now: Instant) -> Instant {
-        self.now = self.now.max(now);
+        self.now = self.now.later(now);
         self.now
     }
 
@@ -393,10 +455,11 @@ impl Session {
         self.check_deadlines(now);
         self.share_activity();
         // By timer only: messages that waited while the tab was frozen may still cancel it.
-        if self.unconfirmed_end.as_ref().is_some_and(|end| now >= end.due) {
-            if let Some(end) = self.unconfirmed_end.take() {
-                self.end_server_session(end.refresh_token, TeardownReason::Idle);
-            }
+        if self.unconfirmed_end.is_some_and(|due| now.reached(due)) {
+            self.unconfirmed_end = None;
+            let refresh_token = self.refresh_token.take();
+            self.session_first_renewal = self.next_renewal_id;
+            self.end_server_session(refresh_token, TeardownReason::Idle);
         }
     }
 
@@ -409,10 +472,11 @@ impl Session {
     }
 
     fn count_activity(&mut self, at: Instant) {
-        let counts =
-            at >= self.signed_in_at && at < self.idle_deadline() && !self.past_max_session(at);
+        let counts = !self.signed_in_at.is_after(at)
+            && !at.reached(self.idle_deadline())
+            && !self.past_max_session(at);
         if self.signed_in() && counts {
-            self.last_activity = self.last_activity.max(at);
+            self.last_activity = self.last_activity.later(at);
             self.active_since_renewal = true;
             if self.phase == Phase::Warning {
                 self.phase = Phase::Active;
@@ -430,34 +494,66 @@ impl Session {
         response: TokenResponse,
     ) -> Result<(), BadTokenResponse> {
         let now = self.advance(now);
+        let refresh_token = response.refresh_token().map(String::from);
         let token = response.validate(now)?;
         self.cancel_renewal();
-        self.unconfirmed_end = None;
-        self.token = None; // a new sign-in inherits nothing, not even a refresh token
-        self.phase = Phase::Active;
-        self.signed_in_at = now;
-        self.last_activity = now;
-        self.active_since_renewal = false;
-        self.backoff.reset();
+        // A new sign-in inherits nothing, not even a refresh token.
+        self.begin_session(now);
+        self.refresh_token = refresh_token;
         self.store(token);
         self.share_token();
         Ok(())
     }
 
-    /// `start()`: ask the auth session for a token. Returns false when a session is already
-    /// running (nothing to resume) — the caller then reports the current state.
+    /// A session begins in this tab at `now` (sign-in, resume).
+    fn begin_session(&mut self, now: Instant) {
+        self.unconfirmed_end = None;
+        self.joining = None;
+        self.demand = None;
+        self.token = None;
+        self.refresh_token = None;
+        self.refresh_serial = 0;
+        self.session_tag = now.as_millis();
+        self.session_first_renewal = self.next_renewal_id;
+        self.phase = Phase::Active;
+        self.signed_in_at = now;
+        self.last_activity = now;
+        self.active_since_renewal = false;
+        self.backoff.reset();
+    }
+
+    /// `start()`: resume the session. With the session strategy, one renew request through the
+    /// auth session (and a hello: a tab that is signed in answers first); with the
+    /// refresh-token strategy, which has no refresh token on a fresh page, no grant: the other
+    /// tabs are asked for 1 s. Returns whether a resume is under way ([`Session::callers_wait`]);
+    /// false when a session is already running or nothing can be tried.
     pub fn handle_resume(&mut self, now: Instant) -> bool {
         let now = self.advance(now);
         self.check_deadlines(now);
         if self.signed_in() {
             return false;
         }
-        if self.in_flight.is_none() {
-            self.backoff.reset();
-            self.start_renewal(now, Purpose::Resume);
-            self.broadcast(TabMessage::Hello);
+        if self.resuming() {
+            return true;
         }
+        self.backoff.reset();
+        if self.config.grants_refresh_tokens() {
+            if !self.config.cross_tab {
+                return false;
+            }
+            self.joining = Some(now.plus_ms(JOIN_WAIT_MS));
+        } else {
+            self.demand = Some(Purpose::Resume);
+            self.start_due_renewal(now);
+        }
+        self.broadcast(TabMessage::Hello);
         true
+    }
+
+    fn resuming(&self) -> bool {
+        self.joining.is_some()
+            || self.demand == Some(Purpose::Resume)
+            || self.in_flight.is_some_and(|flight| flight.purpose == Purpose::Resume)
     }
 
     /// A caller wants a token for a request (`fetch`, `getAccessToken`). Deadlines are checked
@@ -465,7 +561,7 @@ impl Session {
     pub fn access_token(&mut self, now: Instant) -> TokenAccess<'_> {
         let now = self.advance(now);
         self.check_deadlines(now);
-        if self.in_flight.is_some_and(|flight| flight.purpose == Purpose::Resume) {
+        if self.resuming() {
             return TokenAccess::Wait;
         }
         if !self.signed_in() {
@@ -482,11 +578,13 @@ impl Session {
             };
         }
         // On demand: the caller needs a token now, activity or not (the idle rule still bounds
-        // the session); but not while backing off from failures.
-        if self.in_flight.is_none() && !self.backoff.waiting_at(now) {
-            self.start_renewal(now, Purpose::Renew);
+        // the session); but not while backing off from failures. The floor interval may hold
+        // it back for a moment (a 401 right after a renewal waits out the rest of it).
+        if !self.callers_wait() && !self.backoff.waiting_at(now) && self.can_renew() {
+            self.demand = Some(Purpose::Renew);
+            self.start_due_renewal(now);
         }
-        if self.in_flight.is_some() {
+        if self.callers_wait() {
             TokenAccess::Wait
         } else {
             TokenAccess::Unavailable
@@ -508,48 +606,101 @@ impl Session {
         decision
     }
 
-    /// The renewal `id` ended with `outcome` at `now`.
+    /// The renewal `id` ended with `outcome` at `now`. The answer may come after the session
+    /// stopped waiting for it (it timed out, was superseded, or the session ended): a rotated
+    /// refresh token in it is taken all the same — or revoked if its session has ended — and
+    /// its access token is stored if it is valid, newer, and the session still runs.
     pub fn handle_renewal(&mut self, now: Instant, id: RenewalId, outcome: RenewalOutcome) {
         let now = self.advance(now);
-        // Deadlines first: an answer after the idle deadline or the renewal timeout is too late.
+        // Deadlines first: an answer after the idle deadline or the renewal timeout is late.
         self.check_deadlines(now);
-        let Some(flight) = self.in_flight.filter(|flight| flight.id == id) else {
-            return; // abandoned: timed out, superseded, or the session ended meanwhile
-        };
-        self.in_flight = None;
-        let response = match outcome {
-            RenewalOutcome::Token(response) => response.validate(now),
-            RenewalOutcome::NotJson => Err(BadTokenResponse::NotJson),
+        let current = self.in_flight.filter(|flight| flight.id == id);
+        let (rotated, answer, retry_after_ms) = match outcome {
+            RenewalOutcome::Token(response) => {
+                let rotated = response.refresh_token().map(String::from);
+                (rotated, response.validate(now).map_err(ErrorCode::BadTokenResponse), None)
+            }
+            RenewalOutcome::NotJson => {
+                (None, Err(ErrorCode::BadTokenResponse(BadTokenResponse::NotJson)), None)
+            }
             RenewalOutcome::Rejected => {
-                match flight.purpose {
-                    Purpose::Renew => self.teardown(TeardownReason::Session),
-                    Purpose::Resume => self.backoff.reset(),
+                if let Some(flight) = current {
+                    self.in_flight = None;
+                    match flight.purpose {
+                        Purpose::Renew => self.teardown(TeardownReason::Session),
+                        Purpose::Resume => self.backoff.reset(),
+                    }
                 }
                 return;
             }
-            RenewalOutcome::Status(status) => {
-                return self.renewal_failed(now, flight, ErrorCode::Status(status))
+            RenewalOutcome::Status(status, retry_after_ms) => {
+                (None, Err(ErrorCode::Status(status)), retry_after_ms)
             }
-            RenewalOutcome::Network => return self.renewal_failed(now, flight, ErrorCode::Network),
+            RenewalOutcome::Network => (None, Err(ErrorCode::Network), None),
         };
-        match response {
-            Err(bad) => self.renewal_failed(now, flight, ErrorCode::BadTokenResponse(bad)),
-            Ok(token) => {
-                if flight.purpose == Purpose::Resume {
-                    if self.signed_in() {
-                        return; // the app signed in meanwhile; its token wins
-                    }
-                    self.phase = Phase::Active;
-                    self.signed_in_at = now;
-                    self.last_activity = now;
-                    self.active_since_renewal = false;
-                    // The server session is in use again: an idle teardown's end is off.
-                    self.unconfirmed_end = None;
-                }
-                self.backoff.reset();
-                self.store(token);
-                self.share_token();
+        if id.0 < self.session_first_renewal {
+            // Its session has ended: the refresh token it brought is revoked.
+            if let Some(refresh_token) = rotated {
+                self.commands.push(Command::Revoke(refresh_token));
             }
+            return;
+        }
+        if current.is_some() {
+            self.in_flight = None;
+        }
+        match (answer, current) {
+            (Ok(token), Some(flight)) if flight.purpose == Purpose::Resume => {
+                if !self.signed_in() {
+                    self.begin_session(now);
+                    self.store_renewed(token, rotated);
+                }
+                // (else the app signed in meanwhile: its token wins)
+            }
+            (Ok(token), flight) => {
+                let newer = self
+                    .token
+                    .as_ref()
+                    .map_or(true, |current| token.expires_at.is_after(current.expires_at));
+                if self.signed_in() && (flight.is_some() || newer) {
+                    self.store_renewed(token, rotated);
+                } else {
+                    self.take_refresh_token(rotated);
+                }
+            }
+            (Err(code), flight) => {
+                self.take_refresh_token(rotated);
+                if let Some(flight) = flight {
+                    self.renewal_failed(now, flight, code, retry_after_ms);
+                }
+            }
+        }
+    }
+
+    /// Stores a renewed token with the refresh token that came with it (a response without
+    /// one keeps the old one, RFC 6749 section 6), and tells the other tabs.
+    fn store_renewed(&mut self, token: Token, rotated: Option<String>) {
+        if rotated.is_some() {
+            self.refresh_token = rotated;
+            self.refresh_serial += 1;
+        }
+        self.backoff.reset();
+        self.store(token);
+        self.share_token();
+    }
+
+    /// A refresh token that came with an answer the session cannot otherwise use (refused, or
+    /// late): it replaces the old one, which the server has rotated out, and the other tabs
+    /// are told; with the session gone, it is revoked.
+    fn take_refresh_token(&mut self, refresh_token: Option<String>) {
+        let Some(refresh_token) = refresh_token else {
+            return;
+        };
+        if self.signed_in() || self.unconfirmed_end.is_some() {
+            self.refresh_token = Some(refresh_token);
+            self.refresh_serial += 1;
+            self.share_token();
+        } else {
+            self.commands.push(Command::Revoke(refresh_token));
         }
     }
 
@@ -558,11 +709,15 @@ impl Session {
     pub fn handle_logout(&mut self, now: Instant) {
         self.advance(now);
         self.unconfirmed_end = None; // ended now in any case
+        self.joining = None;
         if self.signed_in() {
             self.teardown(TeardownReason::Logout);
         } else {
             self.cancel_renewal();
-            self.commands.push(Command::EndServerSession { refresh_token: None });
+            self.demand = None;
+            self.session_first_renewal = self.next_renewal_id;
+            let refresh_token = self.refresh_token.take();
+            self.commands.push(Command::EndServerSession { refresh_token });
             // Signing out means everywhere, even from a tab that was not signed in.
             self.broadcast(TabMessage::Teardown { reason: TeardownReason::Logout });
         }
@@ -574,6 +729,9 @@ impl Session {
     pub fn handle_remote_teardown(&mut self, now: Instant) {
         self.advance(now);
         self.cancel_renewal();
+        self.demand = None;
+        self.joining = None;
+        self.session_first_renewal = self.next_renewal_id;
         if self.signed_in() {
             self.teardown(TeardownReason::Remote);
         }
@@ -587,16 +745,18 @@ impl Session {
         self.share_activity_now();
     }
 
-    /// A message from another tab of the app (`crossTab`; ignored without it).
+    /// A message from another tab of the app (`crossTab`; ignored without it). Its dates are
+    /// taken as this tab's instants no later than now; an invalid token message is ignored.
     pub fn handle_tab_message(&mut self, now: Instant, message: TabMessage) {
         if !self.config.cross_tab {
             return;
         }
         match message {
             TabMessage::Activity { at } => {
-                self.count_remote_activity(at);
                 let now = self.advance(now);
-                if self.config.idle.deadline(at) > now {
+                let at = now.dated(at);
+                self.count_remote_activity(at);
+                if !now.reached(self.config.idle.deadline(at)) {
                     // The session is in use elsewhere: an idle teardown here was this tab's
                     // stale view, not the user's idleness. Its token comes with the answers
                     // to the hello sent then.
@@ -604,9 +764,8 @@ impl Session {
                 }
                 self.check_deadlines(now);
             }
-            TabMessage::Token { token, signed_in_at, last_activity } => {
-                self.adopt(now, token, signed_in_at, last_activity)
-            }
+            TabMessage::Token(shared) if shared.is_valid() => self.adopt(now, shared),
+            TabMessage::Token(_) => {}
             TabMessage::Teardown { reason: TeardownReason::Logout | TeardownReason::Session } => {
                 self.handle_remote_teardown(now)
             }
@@ -627,105 +786,188 @@ impl Session {
     /// Activity another tab told of: not to be told again, and counted like this tab's own
     /// (the idle deadline is checked first, so a late message never revives a session).
     fn count_remote_activity(&mut self, at: Instant) {
-        self.shared_activity = self.shared_activity.max(at);
+        self.shared_activity = self.shared_activity.later(at);
         self.count_activity(at);
     }
 
-    /// Another tab's new token: this tab's renewal (if any) is no longer needed, callers
-    /// waiting for it get this token, and a tab that was not signed in is signed in.
-    fn adopt(&mut self, now: Instant, token: Token, signed_in_at: Instant, last_activity: Instant) {
+    /// Another tab's token: this tab's renewal (if any) is no longer needed, callers waiting
+    /// for it get this token, and a tab that was not signed in is signed in. Its dates are no
+    /// later than now here, so it moves no deadline past what this tab could have reached.
+    fn adopt(&mut self, now: Instant, shared: SharedToken) {
         let now = self.advance(now);
-        let alive = self.config.idle.deadline(last_activity) > now
-            && !self.config.max_session_ms.is_some_and(|ms| signed_in_at.plus_ms(ms) <= now);
+        let received_at = now.dated(shared.received_at);
+        let signed_in_at = now.dated(shared.signed_in_at);
+        let last_activity = now.dated(shared.last_activity).later(signed_in_at);
+        let alive = !now.reached(self.config.idle.deadline(last_activity))
+            && !self.config.max_session_ms.is_some_and(|ms| now.reached(signed_in_at.plus_ms(ms)));
         if !alive {
             // A stale message: never a way around a deadline.
             return self.check_deadlines(now);
         }
+        let same_session = shared.session_tag == self.session_tag;
+        // Of one session, the refresh token with more rotations behind it is the newer: one
+        // rotated since (even with no new access token) is taken, the old never sent again.
+        let serial = shared.refresh_serial;
+        if same_session && serial > self.refresh_serial {
+            self.refresh_token = shared.refresh_token.clone();
+            self.refresh_serial = serial;
+        }
+        let token = Token {
+            access_token: shared.access_token,
+            received_at,
+            expires_at: received_at.plus_ms(shared.expires_at - shared.received_at),
+        };
         // This tab's own view may have passed its deadline (it did not run, or it missed
         // messages) while the session lived on in the sending tab, or was begun again there:
         // that session replaces this one, without a teardown that would end it on the server.
         let own_is_current = self.signed_in()
-            && now < self.idle_deadline()
+            && !now.reached(self.idle_deadline())
             && !self.past_max_session(now)
             && self.token.is_some();
-        if own_is_current {
-            // A sign-in after this tab's, or a later token of the same session.
-            let begun_later = signed_in_at > self.signed_in_at;
-            let newer = begun_later
-                || self.token.as_ref().is_some_and(|current| token.expires_at > current.expires_at);
-            if !newer {
-                // Crossed with this tab's own, newer token; its activity still counts here.
-                self.count_remote_activity(last_activity);
-                return self.check_deadlines(now);
-            }
-            self.signed_in_at =
-                if begun_later { signed_in_at } else { self.signed_in_at.min(signed_in_at) };
-        } else {
-            self.phase = Phase::Active;
+        // Else: a sign-in after this tab's, or a later token of the same session.
+        let newer = !own_is_current
+            || if same_session {
+                self.token
+                    .as_ref()
+                    .is_some_and(|current| token.expires_at.is_after(current.expires_at))
+            } else {
+                signed_in_at.is_after(self.signed_in_at)
+            };
+        if !newer {
+            // Crossed with this tab's own, newer token; its activity still counts here.
+            self.count_remote_activity(last_activity);
+            return self.check_deadlines(now);
+        }
+        if !same_session {
+            // Another session: all of it.
+            self.session_tag = shared.session_tag;
+            self.refresh_token = shared.refresh_token;
+            self.refresh_serial = serial;
+            self.session_first_renewal = self.next_renewal_id;
+        }
+        if !own_is_current || !same_session {
             self.signed_in_at = signed_in_at;
+        }
+        if !own_is_current {
+            self.phase = Phase::Active;
             self.token = None;
         }
         // A token too close to expiry to be handed out still brings the session: this tab
         // renews it as its own when needed.
-        self.shared_activity = self.shared_activity.max(last_activity);
-        self.last_activity = self.last_activity.max(last_activity).max(signed_in_at);
+        self.shared_activity = self.shared_activity.later(last_activity);
+        self.last_activity = self.last_activity.later(last_activity).later(signed_in_at);
         self.cancel_renewal();
         self.unconfirmed_end = None;
-        self.token_refused = false;
+        self.joining = None;
+        self.demand = None;
         // The renewal that produced it used up the activity before it.
         self.active_since_renewal = false;
         self.backoff.reset();
         self.store(token);
+        if serial < self.refresh_serial {
+            // This tab knows a newer refresh token than the sender: tell the tabs.
+            self.share_token();
+        }
         self.check_deadlines(now);
     }
 
     // ---- decisions ----
 
     fn past_max_session(&self, at: Instant) -> bool {
-        self.max_session_deadline().is_some_and(|cap| at >= cap)
+        self.max_session_deadline().is_some_and(|cap| at.reached(cap))
     }
 
     fn check_deadlines(&mut self, now: Instant) {
         if let Some(flight) = self.in_flight {
-            if now >= flight.started.plus_ms(RENEW_TIMEOUT_MS) {
+            if now.reached(flight.started.plus_ms(RENEW_TIMEOUT_MS)) {
                 self.commands.push(Command::CancelRenewal(flight.id));
                 self.in_flight = None;
-                self.renewal_failed(now, flight, ErrorCode::Timeout);
+                self.renewal_failed(now, flight, ErrorCode::Timeout, None);
             }
         }
-        if !self.signed_in() {
+        if self.joining.is_some_and(|until| now.reached(until)) {
+            self.joining = None; // no tab answered: start() resolves false
+        }
+        if self.signed_in() {
+            // After a long sleep both may have passed: the earlier one is the reason.
+            let idle = self.idle_deadline();
+            match self.max_session_deadline() {
+                Some(cap) if now.reached(cap) && now.ms_since(cap) >= now.ms_since(idle) => {
+                    return self.teardown(TeardownReason::MaxSession)
+                }
+                _ if now.reached(idle) => {
+                    let ask_first = self.config.cross_tab.then_some(now);
+                    return self.teardown_at(TeardownReason::Idle, ask_first);
+                }
+                _ => {}
+            }
+            if self.phase == Phase::Active
+                && self.config.idle.warn_at(self.last_activity).is_some_and(|at| now.reached(at))
+            {
+                self.phase = Phase::Warning;
+                let expires_at = self.projected(idle);
+                self.emit(Event::IdleWarning { expires_at });
+            }
+        }
+        self.start_due_renewal(now);
+    }
+
+    /// Starts the renewal that is due, if any: one callers wait for, or a proactive one for an
+    /// active user (rule 2).
+    fn start_due_renewal(&mut self, now: Instant) {
+        if self.in_flight.is_some() || !self.renewal_due_at().is_some_and(|at| now.reached(at)) {
             return;
         }
-        // After a long sleep both may have passed: the earlier one is the reason.
-        let idle = self.idle_deadline();
-        match self.max_session_deadline() {
-            Some(cap) if now >= cap && cap <= idle => {
-                return self.teardown(TeardownReason::MaxSession)
+        match self.demand {
+            Some(purpose) => self.start_renewal(now, purpose),
+            None if self.signed_in() && self.renewal_wanted() => {
+                self.start_renewal(now, Purpose::Renew)
             }
-            _ if now >= idle => {
-                let ask_first = self.config.cross_tab.then_some(now);
-                return self.teardown_at(TeardownReason::Idle, ask_first);
-            }
-            _ => {}
-        }
-        if self.phase == Phase::Active
-            && self.config.idle.warn_at(self.last_activity).is_some_and(|at| now >= at)
-        {
-            self.phase = Phase::Warning;
-            self.emit(Event::IdleWarning { expires_at: idle });
-        }
-        let due = self.renewal_due_at().is_some_and(|at| now >= at);
-        if self.in_flight.is_none() && due && self.renewal_wanted() {
-            self.start_renewal(now, Purpose::Renew);
+            None => {}
         }
     }
 
-    /// When the token should be replaced, by the clock alone: the proactive renewal time, at
-    /// once if the server refused it, and never before a back-off delay ends.
+    /// When the next renewal may start, by the clocks alone: at once for waiting callers or a
+    /// token the server refused, else the proactive renewal time; never before a back-off
+    /// delay ends, nor within the floor interval after the last renew request.
     fn renewal_due_at(&self) -> Option<Instant> {
-        let token = self.token.as_ref()?;
-        let due = if self.token_refused { self.now } else { self.config.schedule.renew_at(token) };
-        Some(self.backoff.retry_at().map_or(due, |retry| due.max(retry)))
+        let due = match self.demand {
+            Some(_) => self.now,
+            None if self.signed_in() && self.can_renew() => {
+                let token = self.token.as_ref()?;
+                if self.token_refused {
+                    self.now
+                } else {
+                    self.config.schedule.renew_at(token)
+                }
+            }
+            None => return None,
+        };
+        // Each condition may be met by either clock: the one the clocks reach last decides.
+        let due = match self.backoff.retry_at() {
+            Some(retry) if self.demand != Some(Purpose::Resume) => self.last_of(due, retry),
+            _ => due,
+        };
+        Some(match self.last_renewal {
+            Some(last) => self.last_of(due, last.plus_ms(RENEW_FLOOR_MS)),
+            None => due,
+        })
+    }
+
+    /// Of two deadlines, the one that the clocks reach last from now.
+    fn last_of(&self, a: Instant, b: Instant) -> Instant {
+        if self.now.ms_until(b) > self.now.ms_until(a) {
+            b
+        } else {
+            a
+        }
+    }
+
+    /// Whether a renewal can be asked for: a refresh-token grant needs a refresh token (a
+    /// session signed in without one lasts as long as its access token, unless another tab
+    /// shares one).
+    fn can_renew(&self) -> bool {
+        !self.config.grants_refresh_tokens() || self.refresh_token.is_some()
     }
 
     /// Rule 2: a proactive renewal needs real activity since the last successful renewal began
@@ -738,71 +980,92 @@ impl Session {
     /// Whether a renewal is due by the clock and only activity is missing.
     fn renewal_waits_for_activity(&self) -> bool {
         self.in_flight.is_none()
+            && self.demand.is_none()
             && !self.renewal_wanted()
-            && self.renewal_due_at().is_some_and(|due| self.now >= due)
+            && self.renewal_due_at().is_some_and(|due| self.now.reached(due))
     }
 
     fn start_renewal(&mut self, now: Instant, purpose: Purpose) {
         let id = RenewalId(self.next_renewal_id);
         self.next_renewal_id += 1;
+        self.demand = None;
+        self.last_renewal = Some(now);
         self.in_flight =
             Some(InFlight { id, started: now, purpose, was_active: self.active_since_renewal });
         self.active_since_renewal = false;
-        let refresh_token = self.token.as_ref().and_then(|token| token.refresh_token.clone());
         self.commands.push(Command::Renew {
             id,
             idle_ms: now.ms_since(self.last_activity),
-            refresh_token,
+            refresh_token: self.refresh_token.clone(),
         });
     }
 
-    fn renewal_failed(&mut self, now: Instant, flight: InFlight, code: ErrorCode) {
+    fn renewal_failed(
+        &mut self,
+        now: Instant,
+        flight: InFlight,
+        code: ErrorCode,
+        retry_after_ms: Option<u64>,
+    ) {
         // A failed resume leaves the client signed out: `start()` resolves false, no back-off.
         if flight.purpose == Purpose::Renew {
-            self.backoff.record_failure(now);
+            match retry_after_ms {
+                Some(delay_ms) => self.backoff.record_retry_after(now, delay_ms),
+                None => {
+                    self.backoff.record_failure(now);
+                }
+            }
             self.active_since_renewal |= flight.was_active;
         }
         self.emit(Event::Error { code });
     }
 
-    fn store(&mut self, mut token: Token) {
-        // Rotation keeps the old refresh token when the server sends none (RFC 6749 6).
-        if token.refresh_token.is_none() {
-            token.refresh_token = self.token.take().and_then(|old| old.refresh_token);
-        }
-        let expires_at = token.expires_at;
+    fn store(&mut self, token: Token) {
+        let expires_at = self.projected(token.expires_at);
         self.token = Some(token);
         self.generation += 1;
         self.token_refused = false;
         self.emit(Event::Renewed { expires_at });
     }
 
-    /// Tells the other tabs of the token just stored here.
+    /// Tells the other tabs of the token (and refresh token) held here.
     fn share_token(&mut self) {
-        if let Some(token) = &self.token {
-            let message = TabMessage::Token {
-                token: token.clone(),
-                signed_in_at: self.signed_in_at,
-                last_activity: self.last_activity,
-            };
-            self.shared_activity = self.shared_activity.max(self.last_activity);
-            self.shared_at = Some(self.now);
-            self.broadcast(message);
-        }
+        let Some(token) = &self.token else {
+            return;
+        };
+        let now = self.now;
+        let received_at = now.wall_date_of(token.received_at);
+        let shared = SharedToken {
+            access_token: token.access_token.clone(),
+            received_at,
+            expires_at: received_at.saturating_add(token.lifetime_ms()),
+            refresh_token: self.refresh_token.clone(),
+            refresh_serial: self.refresh_serial,
+            session_tag: self.session_tag,
+            signed_in_at: now.wall_date_of(self.signed_in_at),
+            last_activity: now.wall_date_of(self.last_activity),
+        };
+        self.shared_activity = self.shared_activity.later(self.last_activity);
+        self.shared_at = Some(now);
+        self.broadcast(TabMessage::Token(shared));
     }
 
     /// Tells the other tabs of activity they have not heard of, at most every few seconds.
     fn share_activity(&mut self) {
-        if self.share_activity_at().is_some_and(|due| self.now >= due) {
+        if self.share_activity_at().is_some_and(|due| self.now.reached(due)) {
             self.share_activity_now();
         }
     }
 
     fn share_activity_now(&mut self) {
-        if self.signed_in() && self.config.cross_tab && self.last_activity > self.shared_activity {
+        if self.signed_in()
+            && self.config.cross_tab
+            && self.last_activity.is_after(self.shared_activity)
+        {
             self.shared_activity = self.last_activity;
             self.shared_at = Some(self.now);
-            self.broadcast(TabMessage::Activity { at: self.last_activity });
+            let at = self.now.wall_date_of(self.last_activity);
+            self.broadcast(TabMessage::Activity { at });
         }
     }
 
@@ -823,21 +1086,27 @@ impl Session {
     }
 
     /// Drops the tokens now. `ask_first`: the time of an idle teardown whose end of the server
-    /// session waits for the other tabs' answers (see `CONFIRM_IDLE_MS`).
+    /// session waits for the other tabs' answers (see `CONFIRM_IDLE_MS`); the refresh token
+    /// stays until then.
     fn teardown_at(&mut self, reason: TeardownReason, ask_first: Option<Instant>) {
         self.cancel_renewal();
-        let refresh_token = self.token.take().and_then(|token| token.refresh_token);
+        self.demand = None;
+        self.token = None;
         self.token_refused = false;
         self.backoff.reset();
         self.phase =
             if reason == TeardownReason::Logout { Phase::SignedOut } else { Phase::Expired };
         match ask_first {
             Some(now) => {
-                let due = now.plus_ms(CONFIRM_IDLE_MS);
-                self.unconfirmed_end = Some(UnconfirmedEnd { due, refresh_token });
+                self.unconfirmed_end = Some(now.plus_ms(CONFIRM_IDLE_MS));
                 self.broadcast(TabMessage::Hello);
             }
-            None => self.end_server_session(refresh_token, reason),
+            None => {
+                // A grant's answer still to come belongs to an ended session: revoked.
+                self.session_first_renewal = self.next_renewal_id;
+                let refresh_token = self.refresh_token.take();
+                self.end_server_session(refresh_token, reason);
+            }
         }
         self.emit(Event::Expired { reason });
     }
@@ -872,7 +1141,7 @@ mod tests {
     fn token(expires_in: f64) -> TokenResponse {
         TokenResponse {
             access_token: Some("t".into()),
-            expires_in: Some(expires_in),
+            expires_in: Some(expires_in.into()),
             ..TokenResponse::default()
         }
     }
@@ -889,22 +1158,38 @@ mod tests {
     #[test]
     fn renew_answers_map_to_outcomes() {
         let body = || Some(token(60.0));
+        let later = Some(120_000);
         assert_eq!(
-            RenewalOutcome::from_answer(200, body(), None),
+            RenewalOutcome::from_answer(200, body(), None, None),
             RenewalOutcome::Token(token(60.0))
         );
-        assert_eq!(RenewalOutcome::from_answer(200, None, None), RenewalOutcome::NotJson);
-        assert_eq!(RenewalOutcome::from_answer(401, None, None), RenewalOutcome::Rejected);
+        assert_eq!(RenewalOutcome::from_answer(200, None, None, None), RenewalOutcome::NotJson);
+        assert_eq!(RenewalOutcome::from_answer(401, None, None, later), RenewalOutcome::Rejected);
         assert_eq!(
-            RenewalOutcome::from_answer(400, None, Some("invalid_grant")),
+            RenewalOutcome::from_answer(400, None, Some("invalid_grant"), None),
             RenewalOutcome::Rejected
         );
         assert_eq!(
-            RenewalOutcome::from_answer(400, None, Some("invalid_request")),
-            RenewalOutcome::Status(400)
+            RenewalOutcome::from_answer(400, None, Some("invalid_request"), None),
+            RenewalOutcome::Status(400, None)
         );
-        assert_eq!(RenewalOutcome::from_answer(503, body(), None), RenewalOutcome::Status(503));
-        assert_eq!(RenewalOutcome::from_answer(403, None, None), RenewalOutcome::Status(403));
+        assert_eq!(
+            RenewalOutcome::from_answer(503, body(), None, later),
+            RenewalOutcome::Status(503, later)
+        );
+        assert_eq!(
+            RenewalOutcome::from_answer(429, None, None, later),
+            RenewalOutcome::Status(429, later)
+        );
+        assert_eq!(
+            RenewalOutcome::from_answer(500, None, None, later),
+            RenewalOutcome::Status(500, None),
+            "Retry-After counts with 429 and 503 only"
+        );
+        assert_eq!(
+            RenewalOutcome::from_answer(403, None, None, None),
+            RenewalOutcome::Status(403, None)
+        );
     }
 
     #[test]
@@ -945,7 +1230,9 @@ mod tests {
         let shared = |session: &mut Session| {
             std::iter::from_fn(|| session.poll_command())
                 .filter_map(|command| match command {
-                    Command::Broadcast(TabMessage::Activity { at }) => Some(at),
+                    Command::Broadcast(TabMessage::Activity { at }) => {
+                        Some(Instant::from_millis(at))
+                    }
                     _ => None,
                 })
                 .collect::<Vec<_>>()

@@ -8,9 +8,11 @@
 //! renewal is the adapter's lock; whether a renewal is still needed once a tab holds it is the
 //! session's: a token from another tab ends this tab's renewal.
 
+use alloc::string::String;
+
 use super::session::TeardownReason;
-use super::time::{Instant, SECOND_MS};
-use super::token::Token;
+use super::time::SECOND_MS;
+use super::token::{is_bearer_token, is_refresh_token};
 
 /// Activity is told to the other tabs at most this often while the user is busy; the last
 /// activity before a pause is told this long after it at the latest. The other tabs' idle
@@ -23,23 +25,23 @@ pub const SHARE_ACTIVITY_EVERY_MS: u64 = 5 * SECOND_MS;
 /// session on the server only if no tab answers with a live session within this time.
 pub const CONFIRM_IDLE_MS: u64 = 2 * SECOND_MS;
 
-/// A message from one tab's session to the others.
+/// How long `start()` waits for another tab to answer its hello when it has no way of its own
+/// to resume (the refresh-token strategy: refresh tokens live in memory only).
+pub const JOIN_WAIT_MS: u64 = SECOND_MS;
+
+/// A message from one tab's session to the others. Times are wall-clock dates (ms since the
+/// Unix epoch), the one clock tabs share; the receiving tab takes a date later than its own now
+/// as now ([`Instant::dated`](super::Instant::dated), contract rule 12).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TabMessage {
-    /// Real user activity in the sending tab, at this time.
+    /// Real user activity in the sending tab, at this date.
     Activity {
         /// When.
-        at: Instant,
+        at: u64,
     },
-    /// The sending tab got a new token (sign-in, resume or renewal): every tab uses it.
-    Token {
-        /// The token, with the times it was received and expires at by the (shared) local clock.
-        token: Token,
-        /// When the session began, for `maxSessionMs`.
-        signed_in_at: Instant,
-        /// The sending tab's last real activity.
-        last_activity: Instant,
-    },
+    /// The sending tab got a new token (sign-in, resume or renewal), or a rotated refresh
+    /// token: every tab uses them.
+    Token(SharedToken),
     /// The sending tab tore down its tokens. A logout or a rejected session is followed
     /// everywhere (reason `remote`); an idle or capped session only makes the others check
     /// their own deadlines, which are the same unless they know of later activity.
@@ -50,4 +52,52 @@ pub enum TabMessage {
     /// The sending tab is starting (`start()`): a tab that is signed in answers with its token,
     /// so that a new tab joins the session without a renewal of its own where it can.
     Hello,
+}
+
+/// A session's tokens as one tab tells the others.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SharedToken {
+    /// The access token.
+    pub access_token: String,
+    /// When the sending tab received it, and when it expires (dates).
+    pub received_at: u64,
+    /// See `received_at`.
+    pub expires_at: u64,
+    /// The newest refresh token the sending tab knows, if any.
+    pub refresh_token: Option<String>,
+    /// How many rotations of the session's refresh token the sending tab has seen: of two
+    /// refresh tokens of one session, the one with more is newer.
+    pub refresh_serial: u64,
+    /// Names the session: the date of the sign-in by the clock of the tab that signed in,
+    /// passed on unchanged.
+    pub session_tag: u64,
+    /// When the session began, for `maxSessionMs` (a date).
+    pub signed_in_at: u64,
+    /// The sending tab's last real activity (a date).
+    pub last_activity: u64,
+}
+
+impl core::fmt::Debug for SharedToken {
+    // Tokens are secrets: they never reach logs through Debug.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SharedToken")
+            .field("received_at", &self.received_at)
+            .field("expires_at", &self.expires_at)
+            .field("refresh_serial", &self.refresh_serial)
+            .field("session_tag", &self.session_tag)
+            .field("signed_in_at", &self.signed_in_at)
+            .field("last_activity", &self.last_activity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SharedToken {
+    /// Whether the message holds what a token response could have: an RFC 6750 access token,
+    /// a refresh token of an acceptable size, an expiry not before the receipt. Another tab
+    /// may run another version of the app, or a bug: anything else is ignored.
+    pub fn is_valid(&self) -> bool {
+        is_bearer_token(&self.access_token)
+            && self.refresh_token.as_deref().map_or(true, is_refresh_token)
+            && self.expires_at >= self.received_at
+    }
 }

@@ -663,7 +663,15 @@ test.describe("authpulse client with a stubbed network", () => {
     await newClient(page);
     await signIn(page, "t0", 300);
     const thrown = await page.evaluate(() =>
-      [{}, { access_token: "a" }, { access_token: "a", expires_in: 0 }].map((response) => {
+      // (Without expires_in a token response is valid since the contract's rule 11 follows real
+      // servers: 5 minutes, or exp − iat of a JWT.)
+      [
+        {},
+        { access_token: "a", expires_in: 0 },
+        { access_token: "a", expires_in: 5 },
+        { access_token: "a\r\nX: y", expires_in: 60 },
+        { access_token: "a", expires_in: 60, token_type: "DPoP" },
+      ].map((response) => {
         try {
           auth.setSession(response);
           return null;
@@ -675,6 +683,7 @@ test.describe("authpulse client with a stubbed network", () => {
     for (const result of thrown) {
       expect(result).not.toBeNull();
       expect(result.isTypeError).toBe(true);
+      expect(result.code).toBe("bad_token_response");
     }
     expect(await page.evaluate(() => auth.getAccessToken())).toBe("t0");
     expect(await state(page)).toBe("active");

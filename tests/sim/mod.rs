@@ -1,10 +1,14 @@
-//! A simulated browser and auth server around the sans-IO core, driven by a fake clock.
+//! A simulated browser and auth server around the sans-IO core, driven by two fake clocks.
 //!
 //! `Sim` plays the browser adapter's part exactly as the real one does (one timer armed for
 //! `poll_timeout`, activity recorded lazily below `activity_report_threshold` and flushed before
 //! every other input, callers waiting on the in-flight renewal) and an auth server that issues
 //! tokens with a lifetime, answers renewals after a latency, and checks every token an API call
 //! carries. Time jumps straight to the next deadline, so hours of use take microseconds.
+//!
+//! The page has a wall clock (`now`, which tests may set back or forward, as users and NTP do)
+//! and a monotonic clock (`mono`, which stops while the machine sleeps). Timers and the
+//! network run on the monotonic clock, as a browser's do.
 #![allow(dead_code)]
 
 use std::collections::VecDeque;
@@ -28,6 +32,8 @@ pub enum RenewMode {
     Ok,
     /// This status (500, 503 …).
     Status(u16),
+    /// This status (429, 503) with `Retry-After` in seconds.
+    RetryAfter(u16, u64),
     /// 401: the session is gone.
     Reject,
     /// The request fails before a response.
@@ -58,22 +64,25 @@ pub struct FetchResult {
     pub status: u16,
     /// What the server saw, per attempt.
     pub attempts: Vec<ApiSaw>,
-    /// When each attempt was sent.
+    /// When each attempt was sent (wall clock).
     pub sent_at: Vec<u64>,
+    /// The same by both clocks.
+    pub sent_clocks: Vec<Instant>,
 }
 
 #[derive(Clone, Debug)]
 struct Issued {
     token: String,
-    expires_at: u64,
+    /// Expiry by the page's two clocks at receipt (what the contract promises to keep).
+    expires_at: Instant,
     session_epoch: u64,
 }
 
-/// A renewal the server has received and not answered yet.
+/// A renewal the server has received and not answered yet (`answer_at` by the monotonic clock).
 #[derive(Clone, Debug)]
 struct PendingRenewal {
     id: RenewalId,
-    sent_at: u64,
+    sent_at: Instant,
     answer_at: u64,
 }
 
@@ -81,6 +90,8 @@ struct PendingRenewal {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RenewRecord {
     pub at: u64,
+    /// The page's clocks when it was sent.
+    pub clocks: Instant,
     /// A caller (`fetch`, `getAccessToken`, `start()`) was waiting for a token.
     pub caller_waiting: bool,
     /// The user was active since the last successful renewal began (or sign-in).
@@ -90,14 +101,17 @@ pub struct RenewRecord {
 /// The simulation.
 pub struct Sim {
     pub session: Session,
+    /// The page's wall clock.
     pub now: u64,
+    /// The page's monotonic clock.
+    pub mono: u64,
     /// Token lifetime the server grants, in seconds.
     pub lifetime_s: u64,
     pub renew_mode: RenewMode,
     pub renew_latency_ms: u64,
     /// Whether activity goes through the adapter's lazy path (as in the browser).
     pub lazy_activity: bool,
-    pending_activity: Option<u64>,
+    pending_activity: Option<Instant>,
     /// The adapter's timer for held-back activity: the report threshold when it was held back.
     flush_at: Option<u64>,
     pending_renewals: VecDeque<PendingRenewal>,
@@ -119,8 +133,10 @@ pub struct Sim {
     pub outstanding: Vec<RenewalId>,
     /// Time of the last activity input, lazy or not.
     pub last_activity_input: Option<u64>,
+    /// The same by both clocks.
+    pub last_activity_clocks: Option<Instant>,
     /// Start of the last successful renewal, or the sign-in.
-    pub renewal_basis: u64,
+    pub renewal_basis: Instant,
     /// What the session told other tabs (a single tab: nobody listens).
     pub broadcasts: Vec<TabMessage>,
 }
@@ -148,6 +164,7 @@ impl Sim {
         Sim {
             session: Session::new(config),
             now: T0,
+            mono: T0,
             lifetime_s: 300,
             renew_mode: RenewMode::Ok,
             renew_latency_ms: 100,
@@ -167,32 +184,33 @@ impl Sim {
             renew_log: Vec::new(),
             outstanding: Vec::new(),
             last_activity_input: None,
-            renewal_basis: T0,
+            last_activity_clocks: None,
+            renewal_basis: Instant::from_millis(T0),
             broadcasts: Vec::new(),
         }
     }
 
     pub fn at(&self) -> Instant {
-        Instant::from_millis(self.now)
+        Instant::from_clocks(self.now, self.mono)
     }
 
     /// Milliseconds since the simulation started.
     pub fn elapsed(&self) -> u64 {
-        self.now - T0
+        self.now.saturating_sub(T0)
     }
 
     fn issue(&mut self) -> TokenResponse {
         let token = format!("tok-{}", self.issued.len());
         self.issued.push(Issued {
             token: token.clone(),
-            expires_at: self.now + self.lifetime_s * SECOND,
+            expires_at: self.at().plus_ms(self.lifetime_s * SECOND),
             session_epoch: self.session_epoch,
         });
         TokenResponse {
             access_token: Some(token),
-            expires_in: Some(self.lifetime_s as f64),
+            expires_in: Some((self.lifetime_s as f64).into()),
             token_type: Some("Bearer".into()),
-            refresh_token: None,
+            ..TokenResponse::default()
         }
     }
 
@@ -202,7 +220,7 @@ impl Sim {
         let response = self.issue();
         let result = self.session.handle_sign_in(self.at(), response);
         assert!(result.is_ok());
-        self.renewal_basis = self.now;
+        self.renewal_basis = self.at();
         self.drain();
     }
 
@@ -213,10 +231,10 @@ impl Sim {
         self.on_demand = true;
         self.session.handle_resume(self.at());
         self.drain();
-        self.on_demand = false;
         self.settle();
+        self.on_demand = false;
         if self.session.signed_in() && !was_signed_in {
-            self.renewal_basis = self.now;
+            self.renewal_basis = self.at();
         }
         self.session.signed_in()
     }
@@ -224,12 +242,13 @@ impl Sim {
     /// Real user activity now.
     pub fn activity(&mut self) {
         self.last_activity_input = Some(self.now);
+        self.last_activity_clocks = Some(self.at());
         let threshold = self.session.activity_report_threshold();
-        if self.lazy_activity && self.at() < threshold {
+        if self.lazy_activity && !self.at().reached(threshold) {
             if self.pending_activity.is_none() {
-                self.flush_at = Some(threshold.as_millis());
+                self.flush_at = Some(self.mono + self.at().ms_until(threshold));
             }
-            self.pending_activity = Some(self.now);
+            self.pending_activity = Some(self.at());
             return;
         }
         self.flush_activity();
@@ -240,7 +259,7 @@ impl Sim {
     fn flush_activity(&mut self) {
         self.flush_at = None;
         if let Some(at) = self.pending_activity.take() {
-            self.session.handle_activity(Instant::from_millis(at));
+            self.session.handle_activity(at);
             self.drain();
         }
     }
@@ -269,17 +288,18 @@ impl Sim {
                     self.renewal_idle_ms.push(idle_ms);
                     self.renew_log.push(RenewRecord {
                         at: self.now,
+                        clocks: self.at(),
                         caller_waiting: self.on_demand,
                         active_since_renewal: self
-                            .last_activity_input
-                            .is_some_and(|at| at >= self.renewal_basis),
+                            .last_activity_clocks
+                            .is_some_and(|at| !self.renewal_basis.is_after(at)),
                     });
                     self.outstanding.push(id);
                     if self.renew_mode != RenewMode::Silent {
-                        let answer_at = self.now + self.renew_latency_ms;
+                        let answer_at = self.mono + self.renew_latency_ms;
                         self.pending_renewals.push_back(PendingRenewal {
                             id,
-                            sent_at: self.now,
+                            sent_at: self.at(),
                             answer_at,
                         });
                     }
@@ -294,6 +314,7 @@ impl Sim {
                     self.server_session_ends += 1;
                     self.session_epoch += 1;
                 }
+                Command::Revoke(_) => {}
                 Command::Broadcast(message) => self.broadcasts.push(message),
             }
         }
@@ -314,12 +335,16 @@ impl Sim {
                 }
                 RenewalOutcome::Token(self.issue())
             }
-            RenewMode::Status(status) => RenewalOutcome::Status(status),
+            RenewMode::Status(status) => RenewalOutcome::Status(status, None),
+            RenewMode::RetryAfter(status, seconds) => {
+                // As a driver reports it: whether it counts is the core's to say.
+                RenewalOutcome::from_answer(status, None, None, Some(seconds * SECOND))
+            }
             RenewMode::Reject => RenewalOutcome::Rejected,
             RenewMode::Network => RenewalOutcome::Network,
             RenewMode::Malformed => RenewalOutcome::Token(TokenResponse {
                 access_token: None,
-                expires_in: Some(300.0),
+                expires_in: Some(300.0.into()),
                 ..TokenResponse::default()
             }),
             RenewMode::Silent => return,
@@ -328,19 +353,28 @@ impl Sim {
         self.drain();
     }
 
-    /// The next moment something happens by itself: a timer or a server answer.
+    /// The next moment something happens by itself, by the monotonic clock: a timer (armed
+    /// for as long as the first of the two clocks takes to reach the deadline) or an answer.
     fn next_wakeup(&self) -> Option<u64> {
-        let timer = self.session.poll_timeout().map(Instant::as_millis);
+        let timer = self.session.poll_timeout().map(|at| self.mono + self.at().ms_until(at));
         let answer = self.pending_renewals.iter().map(|p| p.answer_at).min();
         [timer, answer, self.flush_at].into_iter().flatten().min()
     }
 
-    /// Lets time pass until `until`, waking at every deadline on the way (a foreground tab).
-    pub fn run_until(&mut self, until: u64) {
-        self.on_demand = false;
+    /// Both clocks move on to `mono` (by the monotonic clock).
+    fn tick_to(&mut self, mono: u64) {
+        if mono > self.mono {
+            self.now += mono - self.mono;
+            self.mono = mono;
+        }
+    }
+
+    /// Lets time pass until the monotonic clock reads `until`, waking at every deadline on the
+    /// way (a foreground tab).
+    fn run_until(&mut self, until: u64) {
         while let Some(next) = self.next_wakeup().filter(|&next| next <= until) {
-            self.now = self.now.max(next);
-            if let Some(index) = self.pending_renewals.iter().position(|p| p.answer_at <= self.now)
+            self.tick_to(next);
+            if let Some(index) = self.pending_renewals.iter().position(|p| p.answer_at <= self.mono)
             {
                 if let Some(pending) = self.pending_renewals.remove(index) {
                     self.answer_renewal(pending);
@@ -351,25 +385,36 @@ impl Sim {
             self.session.handle_timeout(self.at());
             self.drain();
         }
-        self.now = self.now.max(until);
+        self.tick_to(until);
     }
 
     pub fn run_for(&mut self, ms: u64) {
-        self.run_until(self.now + ms);
+        self.run_until(self.mono + ms);
     }
 
-    /// Until no renewal is in flight (or a minute passed).
+    /// Until no caller waits any more (or a minute passed).
     pub fn settle(&mut self) {
-        let limit = self.now + MINUTE;
-        while self.renewals_in_flight() > 0 && self.now < limit {
-            let next = self.pending_renewals.iter().map(|p| p.answer_at).min().unwrap_or(limit);
+        let limit = self.mono + MINUTE;
+        while self.session.callers_wait() && self.mono < limit {
+            let next = self.next_wakeup().unwrap_or(limit);
             self.run_until(next.min(limit));
         }
     }
 
-    /// The laptop sleeps: the clock jumps and no timer fires meanwhile.
+    /// The laptop sleeps: the wall clock jumps, the monotonic clock stops, no timer fires.
     pub fn sleep(&mut self, ms: u64) {
         self.now += ms;
+    }
+
+    /// A frozen or throttled background tab: both clocks run on, no timer fires.
+    pub fn freeze(&mut self, ms: u64) {
+        self.now += ms;
+        self.mono += ms;
+    }
+
+    /// The wall clock is set back (a user, NTP, a VM resumed with a stale clock).
+    pub fn set_clock_back(&mut self, ms: u64) {
+        self.now = self.now.saturating_sub(ms);
     }
 
     /// What the server thinks of a token at this moment.
@@ -379,7 +424,7 @@ impl Sim {
         };
         match self.issued.iter().find(|issued| issued.token == token) {
             Some(issued) if issued.session_epoch != self.session_epoch => ApiSaw::Revoked,
-            Some(issued) if self.now >= issued.expires_at => ApiSaw::Expired,
+            Some(issued) if self.at().reached(issued.expires_at) => ApiSaw::Expired,
             Some(_) => ApiSaw::Valid,
             None => ApiSaw::Revoked,
         }
@@ -388,6 +433,12 @@ impl Sim {
     /// Asks for a token as `fetch`/`getAccessToken` do, waiting for renewals like the adapter.
     pub fn acquire(&mut self) -> Option<(String, u64)> {
         self.flush_activity();
+        let result = self.acquire_waiting();
+        self.on_demand = false;
+        result
+    }
+
+    fn acquire_waiting(&mut self) -> Option<(String, u64)> {
         for _ in 0..10 {
             self.on_demand = true;
             let access = match self.session.access_token(self.at()) {
@@ -398,19 +449,20 @@ impl Sim {
                 TokenAccess::Unavailable => Some(None),
             };
             self.drain();
-            self.on_demand = false;
             match access {
                 Some(result) => return result,
                 None => {
-                    // Wait for the in-flight renewal: a silent server ends by the renewal timeout.
-                    let before = self.now;
-                    while self.session.renewal_in_flight() {
+                    // Wait for the in-flight renewal (a silent server ends by the renewal
+                    // timeout) or the floor interval before it.
+                    let before = self.mono;
+                    while self.session.callers_wait() {
                         let Some(next) = self.next_wakeup() else {
                             break;
                         };
                         self.run_until(next);
                     }
-                    assert!(self.now - before <= 31 * SECOND, "a wait without a deadline");
+                    assert!(!self.session.callers_wait(), "callers wait with nothing to wake them");
+                    assert!(self.mono - before <= 31 * SECOND, "a wait without a deadline");
                 }
             }
         }
@@ -426,8 +478,10 @@ impl Sim {
     pub fn fetch_with(&mut self, api: impl Fn(ApiSaw) -> u16) -> FetchResult {
         let mut attempts = Vec::new();
         let mut sent_at = vec![];
+        let mut sent_clocks = vec![];
         let first = self.acquire();
         sent_at.push(self.now);
+        sent_clocks.push(self.at());
         let saw = self.server_check(first.as_ref().map(|(token, _)| token.as_str()));
         attempts.push(saw);
         let status = api(saw);
@@ -437,23 +491,25 @@ impl Sim {
             carried_token: first.is_some(),
             retried: false,
             replayable: true,
+            final_url_allowed: true,
         };
         let decision =
             self.session.handle_response(&info, first.as_ref().map(|(_, generation)| *generation));
         if decision != RetryDecision::Retry {
-            return FetchResult { status, attempts, sent_at };
+            return FetchResult { status, attempts, sent_at, sent_clocks };
         }
         let Some((token, generation)) = self.acquire() else {
-            return FetchResult { status, attempts, sent_at }; // the original 401
+            return FetchResult { status, attempts, sent_at, sent_clocks }; // the original 401
         };
         sent_at.push(self.now);
+        sent_clocks.push(self.at());
         let saw = self.server_check(Some(&token));
         attempts.push(saw);
         let retry_status = api(saw);
         let info = ResponseInfo { status: retry_status, retried: true, ..info };
         let again = self.session.handle_response(&info, Some(generation));
         assert_eq!(again, RetryDecision::Return, "a request is retried once only");
-        FetchResult { status: retry_status, attempts, sent_at }
+        FetchResult { status: retry_status, attempts, sent_at, sent_clocks }
     }
 
     pub fn expired_events(&self) -> Vec<(u64, TeardownReason)> {
