@@ -10,7 +10,7 @@
 //! ```
 //!
 //! The crate is a pure, sans-IO [`core`] that makes every decision with time as an input, and on
-//! `wasm32` two drivers of it: the `#[wasm_bindgen]` [`Engine`](engine::Engine) through which the
+//! `wasm32` two drivers of it: the `#[wasm_bindgen]` `engine::Engine` through which the
 //! npm package's JavaScript adapters (`js/index.js`: listeners, one timer, `fetch`, events) drive
 //! it, and, with the cargo feature `web`, `authpulse::web`, the same adapters in Rust for Rust
 //! front-ends (Leptos, Yew, Dioxus, plain wasm-bindgen):
@@ -29,7 +29,8 @@
 extern crate alloc;
 
 pub mod core;
-#[cfg(target_arch = "wasm32")]
+// Not with `web`: a Rust app would ship the npm package's `Engine` class and its glue unused.
+#[cfg(all(target_arch = "wasm32", not(feature = "web")))]
 pub mod engine;
 #[cfg(target_arch = "wasm32")]
 mod tab_wire;

@@ -1,7 +1,8 @@
 //! The Rust driver (`authpulse::web`) in headless Chromium: the contract's scenarios through its
-//! public API, with the page's clock and network faked by a small `World` (below) so that time
-//! is driven, never slept: `Date.now`, `setTimeout` and `clearTimeout` answer the world's clock,
-//! and `fetch` the world's renew endpoint and API. BroadcastChannel and Web Locks are the
+//! public API, with the page's clocks and network faked by a small `World` (below) so that time
+//! is driven, never slept: `Date.now` (the wall clock, which a test can move alone, as a system
+//! sleep or a clock set back does), `performance.now`, `setTimeout` and `clearTimeout` answer
+//! the world's clocks, and `fetch` the world's renew endpoint and API. BroadcastChannel and Web Locks are the
 //! browser's own: two clients in this page are two tabs of one app.
 //!
 //! Real user input (trusted events) cannot be made from a page; here activity is `touch()`, and
@@ -23,6 +24,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 #[wasm_bindgen(inline_js = r#"
 const real = {
   now: Date.now,
+  performanceNow: performance.now,
   setTimeout: globalThis.setTimeout,
   clearTimeout: globalThis.clearTimeout,
   fetch: globalThis.fetch,
@@ -39,7 +41,8 @@ const json = (status, body, headers = {}) =>
 export class World {
   constructor(t0, lifetimeSeconds) {
     this.t0 = t0;
-    this.now = t0;
+    this.now = t0; // the monotonic clock, which timers follow, as a date
+    this.wallOffset = 0; // how far the wall clock is from it
     this.timers = new Map();
     this.nextTimer = 1;
     this.lifetimeSeconds = lifetimeSeconds;
@@ -51,7 +54,8 @@ export class World {
     this.renewFailures = [];
     this.rejectApi = false;
     world = this;
-    Date.now = () => world.now;
+    Date.now = () => world.now + world.wallOffset;
+    performance.now = () => world.now - world.t0 + 1000;
     globalThis.setTimeout = (fn, delay, ...args) => {
       const id = world.nextTimer++;
       world.timers.set(id, { at: world.now + Math.max(0, Number(delay) || 0), fn, args });
@@ -63,6 +67,7 @@ export class World {
 
   uninstall() {
     Date.now = real.now;
+    delete performance.now; // the prototype's again
     globalThis.setTimeout = real.setTimeout;
     globalThis.clearTimeout = real.clearTimeout;
     globalThis.fetch = real.fetch;
@@ -75,6 +80,13 @@ export class World {
     return this.issue();
   }
 
+  /** A sign-in at an identity provider: a token response with refresh token r1. */
+  loginWithRefreshToken() {
+    this.rotations = 1;
+    this.refreshToken = "r1";
+    return { ...this.issue(), refresh_token: "r1" };
+  }
+
   issue() {
     const token = `t${++this.issued}`;
     this.tokens.set(token, this.now + this.lifetimeSeconds * 1000);
@@ -84,8 +96,16 @@ export class World {
   revoke(token) { this.tokens.delete(token); }
   endSession() { this.sessionAlive = false; }
   setRejectApi(reject) { this.rejectApi = reject; }
-  failRenewal(status) { this.renewFailures.push(status); }
+  failRenewal(status, retryAfter) { this.renewFailures.push({ status, retryAfter }); }
+
+  /** What requests to `where` carried: "credentials keepalive body". */
+  details(where) {
+    return this.requests.filter((r) => r.where === where)
+      .map((r) => `${r.credentials}${r.keepalive ? " keepalive" : ""} ${r.body}`);
+  }
   pendingTimers() { return this.timers.size; }
+  /** The wall clock alone moves: a system sleep (forward) or a clock set back (backward). */
+  jumpWall(ms) { this.wallOffset += ms; }
   at() { return this.now; }
 
   /** Every request so far: "+240s POST /auth/renew - 200", "+300s GET /api/me t2 200". */
@@ -104,15 +124,21 @@ export class World {
       where: url.origin === location.origin ? url.pathname : url.origin + url.pathname,
       token: authorization?.startsWith("Bearer ") ? authorization.slice(7) : authorization,
       status: 0,
+      credentials: request.credentials,
+      keepalive: request.keepalive,
+      body: "",
     };
     this.requests.push(entry);
     this.inflight++;
     try {
       if (request.signal.aborted) throw new DOMException("aborted", "AbortError");
       const body = request.method === "GET" ? "" : await request.text();
+      entry.body = body;
       const response = this.answer(url, entry, body);
       entry.status = response.status;
-      Object.defineProperty(response, "url", { value: request.url });
+      // A redirect to another origin ends there (what window.fetch reports as the final URL).
+      const final = url.pathname === "/api/redirected" ? "https://login.example/" : request.url;
+      Object.defineProperty(response, "url", { value: final });
       return response;
     } finally {
       this.inflight--;
@@ -123,10 +149,23 @@ export class World {
     if (url.origin !== location.origin) return json(200, { authorization: entry.token });
     if (url.pathname === "/auth/renew") {
       const failure = this.renewFailures.shift();
-      if (failure) return json(failure, { error: "unavailable" });
+      if (failure) {
+        const headers = failure.retryAfter ? { "retry-after": failure.retryAfter } : {};
+        return json(failure.status, { error: "unavailable" }, headers);
+      }
       if (!this.sessionAlive) return json(401, { error: "no_session" });
       return json(200, this.issue());
     }
+    if (url.pathname === "/oauth/token") {
+      // The refresh_token grant (RFC 6749 section 6), rotating the refresh token each time.
+      const form = new URLSearchParams(body);
+      if (form.get("grant_type") !== "refresh_token" || form.get("refresh_token") !== this.refreshToken) {
+        return json(400, { error: "invalid_grant" });
+      }
+      this.refreshToken = `r${++this.rotations}`;
+      return json(200, { ...this.issue(), refresh_token: this.refreshToken });
+    }
+    if (url.pathname === "/oauth/revoke") return new Response(null, { status: 200 });
     if (url.pathname === "/auth/logout") {
       this.sessionAlive = false;
       return new Response(null, { status: 204 });
@@ -214,9 +253,15 @@ extern "C" {
     #[wasm_bindgen(method, js_name = setRejectApi)]
     fn set_reject_api(this: &World, reject: bool);
     #[wasm_bindgen(method, js_name = failRenewal)]
-    fn fail_renewal(this: &World, status: u16);
+    fn fail_renewal(this: &World, status: u16, retry_after: Option<String>);
+    #[wasm_bindgen(method, js_name = loginWithRefreshToken)]
+    fn login_with_refresh_token(this: &World) -> JsValue;
+    #[wasm_bindgen(method)]
+    fn details(this: &World, where_: &str) -> Array;
     #[wasm_bindgen(method, js_name = pendingTimers)]
     fn pending_timers(this: &World) -> u32;
+    #[wasm_bindgen(method, js_name = jumpWall)]
+    fn jump_wall(this: &World, ms: f64);
     #[wasm_bindgen(method)]
     fn at(this: &World) -> f64;
     #[wasm_bindgen(method)]
@@ -255,6 +300,11 @@ impl Fixture {
 
     async fn settle(&self) {
         JsFuture::from(self.world.settle_promise()).await.expect("settle");
+    }
+
+    /// `future` while the clocks move `ms` forward (a wait that ends by a deadline).
+    async fn while_advancing<T>(&self, ms: f64, future: impl std::future::Future<Output = T>) -> T {
+        futures_util::future::join(future, self.advance(ms)).await.0
     }
 
     fn login(&self) -> TokenResponse {
@@ -483,13 +533,14 @@ async fn a_401_renews_once_and_retries_once_with_the_new_token() {
         fixture.log(),
         ["+10s GET /api/me t1 401", "+10s POST /auth/renew - 200", "+10s GET /api/me t2 200"]
     );
-    // A second 401 is returned as it is, after one renewal.
+    // A second 401 is returned as it is, after one renewal (renew requests are a second apart
+    // at least, whatever the server answers).
     fixture.world.set_reject_api(true);
-    let response = auth.fetch(&get("/api/me")).await.expect("fetch");
-    assert_eq!(response.status(), 401);
+    let response = fixture.while_advancing(2.0 * SECOND, auth.fetch(&get("/api/me"))).await;
+    assert_eq!(response.expect("fetch").status(), 401);
     assert_eq!(
         fixture.log()[3..],
-        ["+10s GET /api/me t2 401", "+10s POST /auth/renew - 200", "+10s GET /api/me t3 401"]
+        ["+10s GET /api/me t2 401", "+11s POST /auth/renew - 200", "+11s GET /api/me t3 401"]
     );
     fixture.settle().await;
     assert_eq!(fixture.requests_to("/auth/renew").len(), 2, "no storm: {:?}", fixture.log());
@@ -593,16 +644,19 @@ async fn a_failing_renew_endpoint_keeps_the_token_and_backs_off() {
     auth.set_session(fixture.login()).expect("a good token response");
     auth.touch();
     for status in [503, 500, 502] {
-        fixture.world.fail_renewal(status);
+        fixture.world.fail_renewal(status, None);
     }
-    fixture.advance(4.0 * MINUTE + 10.0 * SECOND).await;
+    // A 429 or 503 with Retry-After sets the next attempt instead of the back-off step.
+    fixture.world.fail_renewal(503, Some("20".into()));
+    fixture.advance(4.0 * MINUTE + 30.0 * SECOND).await;
     assert_eq!(
         fixture.requests_to("/auth/renew"),
         [
             "+240s POST /auth/renew - 503",
             "+241s POST /auth/renew - 500",
             "+243s POST /auth/renew - 502",
-            "+247s POST /auth/renew - 200"
+            "+247s POST /auth/renew - 503",
+            "+267s POST /auth/renew - 200"
         ]
     );
     let errors: Vec<&str> = events
@@ -613,7 +667,7 @@ async fn a_failing_renew_endpoint_keeps_the_token_and_backs_off() {
             _ => None,
         })
         .collect();
-    assert_eq!(errors, ["renew_failed"; 3]);
+    assert_eq!(errors, ["renew_failed"; 4]);
     assert_eq!(auth.state(), Phase::Active);
 }
 
@@ -726,9 +780,128 @@ async fn reqwest_requests_get_the_token_and_one_retry() {
             "+0s POST /api/echo mine 401",
         ]
     );
-    // A body is sent again on the retry.
+    // A body is sent again on the retry (after the renewal floor of a second).
     fixture.world.revoke("t2");
-    let response =
-        auth.send(http.post(format!("{origin}/api/echo")).body("again")).await.expect("send");
+    let again = auth.send(http.post(format!("{origin}/api/echo")).body("again"));
+    let response = fixture.while_advancing(2.0 * SECOND, again).await.expect("send");
     assert_eq!(response.text().await.expect("body"), r#"{"token":"t3","body":"again"}"#);
+}
+
+#[wasm_bindgen_test]
+async fn a_sleep_past_the_idle_deadline_signs_out_before_any_request() {
+    let fixture = Fixture::new(300.0);
+    let auth = client(options("sleep"));
+    let events = record(&auth);
+    auth.set_session(fixture.login()).expect("a good token response");
+    fixture.advance(MINUTE).await;
+    auth.touch();
+    // The laptop sleeps 30 min: the wall clock moves on, the monotonic one and the timers not.
+    fixture.world.jump_wall(30.0 * MINUTE);
+    assert_eq!(status_of(&auth, "/api/me").await, 401);
+    assert_eq!(fixture.log(), ["+60s GET /api/me - 401"], "no token, no renewal");
+    assert_eq!(auth.state(), Phase::Expired);
+    let seen: Vec<Event> = events.borrow().iter().map(|(_, event)| *event).collect();
+    assert!(
+        matches!(
+            seen.as_slice(),
+            [Event::Renewed { .. }, Event::Expired { reason: TeardownReason::Idle }]
+        ),
+        "{seen:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_wall_clock_set_back_does_not_extend_the_session() {
+    let fixture = Fixture::new(300.0);
+    let auth = client(Options { cross_tab: false, ..options("setback") });
+    auth.set_session(fixture.login()).expect("a good token response");
+    fixture.world.jump_wall(-10.0 * MINUTE);
+    fixture.advance(14.0 * MINUTE).await;
+    assert_eq!(auth.state(), Phase::Warning, "14 min by the monotonic clock");
+    fixture.advance(MINUTE).await;
+    assert_eq!(auth.state(), Phase::Expired);
+    assert_eq!(auth.access_token().await, None);
+}
+
+#[wasm_bindgen_test]
+async fn the_refresh_token_strategy_rotates_without_credentials_and_revokes_the_newest() {
+    let fixture = Fixture::new(300.0);
+    let auth = client(Options {
+        token_endpoint: Some("/oauth/token".into()),
+        client_id: Some("spa".into()),
+        revoke_url: Some("/oauth/revoke".into()),
+        cross_tab: false,
+        ..Options::default()
+    });
+    let response = serde_wasm_bindgen::from_value(fixture.world.login_with_refresh_token())
+        .expect("a token response");
+    auth.set_session(response).expect("a good token response");
+    auth.touch();
+    fixture.advance(4.0 * MINUTE).await; // renewed with r1, which rotates to r2
+    auth.touch();
+    fixture.advance(4.0 * MINUTE).await; // renewed with r2 → r3
+    auth.logout().await;
+    fixture.settle().await;
+    let details = |where_: &str| -> Vec<String> {
+        fixture.world.details(where_).iter().filter_map(|entry| entry.as_string()).collect()
+    };
+    assert_eq!(
+        details("/oauth/token"),
+        [
+            "omit grant_type=refresh_token&refresh_token=r1&client_id=spa",
+            "omit grant_type=refresh_token&refresh_token=r2&client_id=spa",
+        ]
+    );
+    assert_eq!(
+        details("/oauth/revoke"),
+        ["omit keepalive token=r3&token_type_hint=refresh_token&client_id=spa"]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_jwt_without_expires_in_lives_exp_minus_iat() {
+    let _fixture = Fixture::new(300.0);
+    let auth = client(Options { cross_tab: false, ..options("jwt") });
+    // {"alg":"none"} . {"sub":"alice","iat":1000,"exp":1600} . (no signature)
+    let jwt = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSIsImlhdCI6MTAwMCwiZXhwIjoxNjAwfQ.";
+    let response = TokenResponse { access_token: Some(jwt.into()), ..TokenResponse::default() };
+    auth.set_session(response).expect("a JWT with exp and iat");
+    let expires = auth.token_expires_at().map(|at| at.as_millis() as f64);
+    assert_eq!(expires, Some(T0 + 600.0 * SECOND), "exp − iat = 600 s from receipt");
+    // Without claims, 5 minutes.
+    let response =
+        TokenResponse { access_token: Some("opaque".into()), ..TokenResponse::default() };
+    auth.set_session(response).expect("an opaque token without expires_in");
+    let expires = auth.token_expires_at().map(|at| at.as_millis() as f64);
+    assert_eq!(expires, Some(T0 + 300.0 * SECOND));
+}
+
+#[wasm_bindgen_test]
+async fn an_aborted_request_is_not_sent_and_starts_no_renewal() {
+    let fixture = Fixture::new(300.0);
+    let auth = client(Options { cross_tab: false, ..options("abort") });
+    auth.set_session(fixture.login()).expect("a good token response");
+    fixture.advance(6.0 * MINUTE).await; // the token expired: a fetch would renew first
+    let controller = web_sys::AbortController::new().expect("AbortController");
+    controller.abort();
+    let init = web_sys::RequestInit::new();
+    init.set_signal(Some(&controller.signal()));
+    let request = web_sys::Request::new_with_str_and_init("/api/me", &init).expect("request");
+    let error = auth.fetch(&request).await.expect_err("aborted");
+    let name = js_sys::Reflect::get(&error, &"name".into()).ok().and_then(|name| name.as_string());
+    assert_eq!(name.as_deref(), Some("AbortError"));
+    fixture.settle().await;
+    assert_eq!(fixture.log(), Vec::<String>::new(), "nothing sent");
+}
+
+#[wasm_bindgen_test]
+async fn a_401_from_a_final_url_on_another_origin_is_not_about_the_token() {
+    let fixture = Fixture::new(300.0);
+    let auth = client(Options { cross_tab: false, ..options("redirect") });
+    auth.set_session(fixture.login()).expect("a good token response");
+    fixture.world.set_reject_api(true);
+    assert_eq!(status_of(&auth, "/api/redirected").await, 401);
+    fixture.settle().await;
+    assert_eq!(fixture.log(), ["+0s GET /api/redirected t1 401"], "no renewal, no retry");
+    assert_eq!(auth.access_token().await.as_deref(), Some("t1"), "the token is kept");
 }

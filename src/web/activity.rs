@@ -43,7 +43,7 @@ pub(crate) struct Activity {
 struct Held {
     /// A trusted event's time not yet reported (it came before the threshold).
     pending: Cell<Option<Instant>>,
-    /// Events at or after this time are reported at once.
+    /// Events whose clocks have reached this time are reported at once.
     threshold: Cell<Instant>,
 }
 
@@ -62,7 +62,8 @@ impl Activity {
                     return;
                 }
                 let now = now();
-                if now >= held.threshold.get() {
+                // Either clock: after a sleep the wall clock has moved on, the monotonic not.
+                if now.reached(held.threshold.get()) {
                     activity(now);
                 } else if held.pending.replace(Some(now)).is_none() {
                     // Held back until the threshold at the latest: the timer fires by then
@@ -102,7 +103,7 @@ impl Activity {
         self.held.pending.take()
     }
 
-    /// Events at or after `at` are reported at once; earlier ones may wait.
+    /// Events whose clocks have reached `at` are reported at once; earlier ones may wait.
     pub(crate) fn set_threshold(&self, at: Instant) {
         self.held.threshold.set(at);
     }

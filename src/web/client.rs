@@ -12,7 +12,7 @@ use web_sys::{AbortController, Request, Response};
 
 use super::activity::{Activity, Reports};
 use super::events::{EventStream, Events, ListenerId};
-use super::http::{self, Access, Bearer, Endpoints, Tokens};
+use super::http::{self, Access, Bearer, Endpoints, Retry, Tokens};
 use super::options::Options;
 use super::tabs::Tabs;
 use super::timer::{now, Timer};
@@ -65,8 +65,11 @@ struct Inner {
     tabs: Option<Rc<Tabs>>,
     events: Events,
     me: Weak<Inner>,
-    /// The renewal request in flight, to abort when the session cancels it.
-    renewal: RefCell<Option<(RenewalId, AbortController)>>,
+    /// The renewal the session waits for, to abort when it stops waiting.
+    renewal: RefCell<Option<Renewal>>,
+    /// Renew requests go one after another: a refresh-token grant waits for the answer to the
+    /// one before it, which may rotate the refresh token.
+    requests: Rc<Sequence>,
     /// Callers waiting for the renewal in flight; woken when there is none.
     settled: RefCell<Vec<oneshot::Sender<()>>>,
     disposed: Cell<bool>,
@@ -126,6 +129,7 @@ impl AuthClient {
                 events: Events::default(),
                 me: me.clone(),
                 renewal: RefCell::new(None),
+                requests: Rc::default(),
                 settled: RefCell::new(Vec::new()),
                 disposed: Cell::new(false),
             }
@@ -134,37 +138,43 @@ impl AuthClient {
         Ok(AuthClient { inner })
     }
 
-    /// Resumes through the auth session (`start()` in JavaScript): one renewal, or the token of
-    /// another tab that has the session. Resolves to `true` if signed in. Bounded: the renewal
-    /// is abandoned after 30 s.
+    /// Resumes the session (`start()` in JavaScript): through the auth session's renew
+    /// endpoint, or another tab's session. Resolves to `true` if signed in. Every wait is
+    /// bounded (a renewal is abandoned after 30 s).
     pub async fn start(&self) -> bool {
         let inner = &self.inner;
-        inner.input(|session, now| session.handle_resume(now));
-        while inner.session.borrow().renewal_in_flight() && !inner.disposed.get() {
+        inner.input(|session, now| {
+            session.handle_resume(now);
+        });
+        while inner.session.borrow().callers_wait() && !inner.disposed.get() {
             inner.settled().await;
         }
         matches!(self.state(), Phase::Active | Phase::Warning)
     }
 
     /// Stores the app's own token response after its sign-in (`setSession`):
-    /// `{ access_token, expires_in, refresh_token? }` (RFC 6749 section 5.1), and tells the
-    /// other tabs.
+    /// `{ access_token, expires_in?, refresh_token? }` (RFC 6749 section 5.1; without
+    /// `expires_in`, a JWT access token's `exp − iat`, else 5 minutes), and tells the other
+    /// tabs.
     ///
     /// # Errors
     /// [`BadTokenResponse`] (code `bad_token_response`) for a malformed response; the current
     /// session is kept.
     pub fn set_session(&self, response: TokenResponse) -> Result<(), BadTokenResponse> {
+        let response = http::with_jwt_claims(response);
         self.inner.input(|session, now| session.handle_sign_in(now, response))
     }
 
     /// `window.fetch(request)` with the bearer token for allowed origins, renewing first when
     /// the token is expired or about to be, and renewing and retrying once on a 401 the
     /// contract says to retry (rules 3, 5, 6, 8, 9). The request's body is used, as
-    /// `window.fetch` uses it; `request` itself is not changed.
+    /// `window.fetch` uses it; `request`'s headers are not changed.
     ///
     /// # Errors
-    /// What `window.fetch` rejects with (a `TypeError` for a network error, an `AbortError`),
-    /// or the `TypeError` of `new Request(request)` for a request whose body was already used.
+    /// What `window.fetch` rejects with (a `TypeError` for a network error; the signal's
+    /// reason, at once, when the request's `AbortSignal` aborts, even while it waits for a
+    /// renewal), or the `TypeError` of `new Request(request)` for a request whose body was
+    /// already used.
     pub async fn fetch(&self, request: &Request) -> Result<Response, JsValue> {
         let request = Request::new_with_request(request)?;
         http::send_with_token(&*self.inner, request).await
@@ -227,20 +237,21 @@ impl AuthClient {
         })
     }
 
-    /// When the idle teardown happens without further activity (ms since the epoch), or `None`
-    /// when not signed in.
+    /// When the idle teardown happens without further activity, or `None` when not signed in
+    /// ([`Instant::as_millis`]: ms since the epoch, projected from now, so a wall clock set
+    /// back does not move it).
     pub fn idle_expires_at(&self) -> Option<Instant> {
         self.inner.input(|session, now| {
             session.handle_timeout(now);
-            session.signed_in().then(|| session.idle_deadline())
+            session.signed_in().then(|| session.projected(session.idle_deadline()))
         })
     }
 
-    /// When the current access token expires (ms since the epoch), or `None`.
+    /// When the current access token expires (as [`AuthClient::idle_expires_at`]), or `None`.
     pub fn token_expires_at(&self) -> Option<Instant> {
         self.inner.input(|session, now| {
             session.handle_timeout(now);
-            session.token_expires_at()
+            session.token_expires_at().map(|at| session.projected(at))
         })
     }
 }
@@ -279,10 +290,7 @@ fn reports(me: Weak<Inner>) -> Reports {
         }),
         wake_by: Box::new(move |at| {
             if let Some(inner) = wake.upgrade() {
-                let mut timer = inner.timer.borrow_mut();
-                if timer.at().map_or(true, |armed| at < armed) {
-                    timer.arm(Some(at), now());
-                }
+                inner.timer.borrow_mut().arm_by(at, now());
             }
         }),
         show: Box::new(move |hidden, visible| {
@@ -336,6 +344,7 @@ impl Inner {
                     self.renew(id, idle_ms, refresh_token)
                 }
                 Command::CancelRenewal(id) => self.cancel_renewal(id),
+                Command::Revoke(refresh_token) => http::revoke(&self.endpoints, &refresh_token),
                 Command::Emit(event) => {
                     if let Some(tabs) = &self.tabs {
                         match event {
@@ -352,7 +361,7 @@ impl Inner {
                 Command::Broadcast(message) => {
                     if let Some(tabs) = &self.tabs {
                         let token_expires_at = match &message {
-                            TabMessage::Token { token, .. } => Some(millis(token.expires_at)),
+                            TabMessage::Token(shared) => Some(shared.expires_at as f64),
                             _ => None,
                         };
                         tabs.post(&tab_message_value(message), token_expires_at);
@@ -360,13 +369,9 @@ impl Inner {
                 }
             }
         }
-        let (threshold, deadline, in_flight) = {
+        let (threshold, deadline, waiting) = {
             let session = self.session.borrow();
-            (
-                session.activity_report_threshold(),
-                session.poll_timeout(),
-                session.renewal_in_flight(),
-            )
+            (session.activity_report_threshold(), session.poll_timeout(), session.callers_wait())
         };
         if let Some(activity) = &*self.activity.borrow() {
             activity.set_threshold(threshold);
@@ -377,7 +382,7 @@ impl Inner {
                 timer.arm(deadline, now());
             }
         }
-        if !in_flight {
+        if !waiting {
             for waiter in self.settled.take() {
                 let _ = waiter.send(());
             }
@@ -392,18 +397,21 @@ impl Inner {
         self.session.borrow_mut().poll_command()
     }
 
-    /// Waits until the renewal in flight is settled (or the client is dropped).
+    /// Waits until callers need not wait any more (the renewal in flight settled, or the
+    /// client was dropped).
     async fn settled(&self) {
         let (waiter, settled) = oneshot::channel();
         self.settled.borrow_mut().push(waiter);
         let _ = settled.await;
     }
 
-    /// A renewal the session asked for: with other tabs, in this tab's turn (`tabs.rs`).
+    /// A renewal the session asked for: after the renew request before it has settled, and
+    /// with other tabs in this tab's turn (`tabs.rs`).
     fn renew(&self, id: RenewalId, idle_ms: u64, refresh_token: Option<String>) {
         let me = self.me.clone();
         let endpoints = self.endpoints.clone();
         let tabs = self.tabs.clone();
+        let requests = Rc::clone(&self.requests);
         let Ok(controller) = AbortController::new() else {
             // No AbortController: a failed renewal, reported as the network's.
             return wasm_bindgen_futures::spawn_local(async move {
@@ -415,17 +423,26 @@ impl Inner {
             });
         };
         let signal = controller.signal();
-        *self.renewal.borrow_mut() = Some((id, controller));
+        let sent = Rc::new(Cell::new(false));
+        *self.renewal.borrow_mut() = Some(Renewal { id, controller, sent: Rc::clone(&sent) });
         wasm_bindgen_futures::spawn_local(async move {
+            let _turn = requests.enter().await;
             let send = async {
+                if signal.aborted() {
+                    return;
+                }
+                sent.set(true);
                 let answer =
                     http::request_renewal(&endpoints, idle_ms, refresh_token.as_deref(), &signal)
                         .await;
+                // An answer is reported even when the session stopped waiting for it: it
+                // takes a rotated refresh token.
                 let outcome = match answer {
                     Ok(answer) => RenewalOutcome::from_answer(
                         answer.status,
                         answer.token,
                         answer.error.as_deref(),
+                        answer.retry_after_ms,
                     ),
                     Err(_) if signal.aborted() => return,
                     Err(_) => RenewalOutcome::Network,
@@ -441,11 +458,16 @@ impl Inner {
         });
     }
 
+    /// The session stopped waiting for renewal `id`: abort it, unless it is a refresh-token
+    /// grant that went out (its answer may carry a rotated refresh token, and is reported).
     fn cancel_renewal(&self, id: RenewalId) {
+        let keep_sent = self.session.borrow().config().grants_refresh_tokens();
         let mut renewal = self.renewal.borrow_mut();
-        if renewal.as_ref().is_some_and(|(current, _)| *current == id) {
-            if let Some((_, controller)) = renewal.take() {
-                controller.abort();
+        if renewal.as_ref().is_some_and(|renewal| renewal.id == id) {
+            if let Some(renewal) = renewal.take() {
+                if !(keep_sent && renewal.sent.get()) {
+                    renewal.controller.abort();
+                }
             }
         }
     }
@@ -456,8 +478,8 @@ impl Inner {
         }
         self.activity.borrow_mut().take(); // removes the listeners
         self.timer.borrow_mut().arm(None, now());
-        if let Some((_, controller)) = self.renewal.borrow_mut().take() {
-            controller.abort();
+        if let Some(renewal) = self.renewal.borrow_mut().take() {
+            renewal.controller.abort();
         }
         if let Some(tabs) = &self.tabs {
             tabs.close();
@@ -499,26 +521,70 @@ impl Tokens for Inner {
         }
     }
 
-    fn unauthorized(
-        &self,
-        challenge: Option<&str>,
-        generation: u64,
-        retried: bool,
-        replayable: bool,
-    ) -> bool {
+    fn unauthorized(&self, challenge: Option<&str>, generation: u64, retry: Retry) -> bool {
         let info = ResponseInfo {
             status: 401,
             www_authenticate: challenge,
             carried_token: true,
-            retried,
-            replayable,
+            retried: retry.retried,
+            replayable: retry.replayable,
+            final_url_allowed: retry.final_url_allowed,
         };
         let decision = self.input(|session, _| session.handle_response(&info, Some(generation)));
         decision == RetryDecision::Retry
     }
 }
 
-/// An instant as JavaScript's milliseconds since the epoch.
+/// An instant as JavaScript's milliseconds since the epoch (by the wall clock, which the tabs
+/// share).
 fn millis(at: Instant) -> f64 {
     at.as_millis() as f64
+}
+
+/// A renewal the session waits for.
+struct Renewal {
+    id: RenewalId,
+    controller: AbortController,
+    /// Its request went out.
+    sent: Rc<Cell<bool>>,
+}
+
+/// Renew requests one after another, in the order they were asked for.
+#[derive(Default)]
+struct Sequence {
+    busy: Cell<bool>,
+    queue: RefCell<std::collections::VecDeque<oneshot::Sender<()>>>,
+}
+
+impl Sequence {
+    /// Waits for the requests before this one; the turn lasts until the guard is dropped.
+    async fn enter(self: &Rc<Self>) -> SequenceTurn {
+        if self.busy.replace(true) {
+            let (turn, granted) = oneshot::channel();
+            self.queue.borrow_mut().push_back(turn);
+            // The sender is used or dropped only by the turn before this one.
+            let _ = granted.await;
+        }
+        SequenceTurn(Rc::clone(self))
+    }
+}
+
+/// The current turn of a [`Sequence`]; dropping it passes the turn on.
+struct SequenceTurn(Rc<Sequence>);
+
+impl Drop for SequenceTurn {
+    fn drop(&mut self) {
+        // The next request still waiting gets the turn; with none, the sequence is free.
+        loop {
+            let next = self.0.queue.borrow_mut().pop_front();
+            match next {
+                Some(turn) => {
+                    if turn.send(()).is_ok() {
+                        return;
+                    }
+                }
+                None => return self.0.busy.set(false),
+            }
+        }
+    }
 }

@@ -2,7 +2,13 @@
 //! after a 401 (rules 5, 8, 9), renew requests, and the end of the server session. What a
 //! response means is the session's to say; this file only sends and reports.
 
-use js_sys::Promise;
+use std::cell::Cell;
+use std::future::{poll_fn, Future};
+use std::pin::{pin, Pin};
+use std::task::Poll;
+
+use futures_channel::oneshot;
+use js_sys::{Promise, Reflect};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -19,6 +25,10 @@ extern "C" {
 
     #[wasm_bindgen(js_name = fetch, catch)]
     fn fetch_url(url: &str, init: &RequestInit) -> Result<Promise, JsValue>;
+
+    /// The global `atob` (forgiving base64).
+    #[wasm_bindgen(catch)]
+    fn atob(data: &str) -> Result<String, JsValue>;
 }
 
 /// The only status the session can answer anything but "return it" for (`src/core/retry.rs`):
@@ -63,13 +73,20 @@ pub(crate) trait Tokens {
     /// The token once the renewal in flight (or one it leads to) is settled, or `None`.
     async fn token(&self) -> Option<Bearer>;
     /// A 401 to a request sent with token `generation`: whether to retry once.
-    fn unauthorized(
-        &self,
-        challenge: Option<&str>,
-        generation: u64,
-        retried: bool,
-        replayable: bool,
-    ) -> bool;
+    /// `final_url_allowed`: whether the response's final URL (after redirects) is on an
+    /// allowed origin.
+    fn unauthorized(&self, challenge: Option<&str>, generation: u64, retry: Retry) -> bool;
+}
+
+/// What the session needs to know of a 401 besides its challenge and token.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Retry {
+    /// This was the retry already.
+    pub(crate) retried: bool,
+    /// The request can be sent again.
+    pub(crate) replayable: bool,
+    /// The response's final URL (after redirects) is on an allowed origin.
+    pub(crate) final_url_allowed: bool,
 }
 
 /// A request that can carry a bearer token: a `web_sys::Request`, or a reqwest request.
@@ -85,6 +102,12 @@ pub(crate) trait Exchange: Sized {
     async fn send(self) -> Result<Self::Response, Self::Error>;
     fn status(response: &Self::Response) -> u16;
     fn challenge(response: &Self::Response) -> Option<String>;
+    /// The response's URL after redirects, if it has one.
+    fn final_url(response: &Self::Response) -> Option<String>;
+    /// `Err` if the caller aborted the request (its `AbortSignal`): nothing is started then.
+    fn check_aborted(&self) -> Result<(), Self::Error>;
+    /// `future`, or `Err` as soon as the caller aborts the request.
+    async fn unless_aborted<T>(&self, future: impl Future<Output = T>) -> Result<T, Self::Error>;
 }
 
 /// Sends `request` with the token when its URL is on an allowed origin and it carries no
@@ -94,14 +117,17 @@ pub(crate) async fn send_with_token<E: Exchange>(
     client: &impl Tokens,
     mut request: E,
 ) -> Result<E::Response, E::Error> {
-    if request.has_authorization() || !client.allows(&request.url()) {
+    // Like window.fetch: an aborted call starts nothing (no renewal either).
+    request.check_aborted()?;
+    let url = request.url();
+    if request.has_authorization() || !client.allows(&url) {
         return request.send().await;
     }
     let spare = request.spare();
     let replayable = spare.is_some();
     let first = match client.access() {
         Access::Ready(bearer) => Some(bearer),
-        Access::Wait => client.token().await,
+        Access::Wait => request.unless_aborted(client.token()).await?,
         Access::Unavailable => None,
     };
     let Some(first) = first else {
@@ -112,21 +138,28 @@ pub(crate) async fn send_with_token<E: Exchange>(
     if E::status(&response) != UNAUTHORIZED {
         return Ok(response);
     }
+    // The final URL decides whether the 401 is about the token; a response without one (made
+    // by a script) is the request's.
+    let final_url_allowed = client.allows(&E::final_url(&response).unwrap_or(url));
     let challenge = E::challenge(&response);
-    if !client.unauthorized(challenge.as_deref(), first.generation, false, replayable) {
+    let retry = Retry { retried: false, replayable, final_url_allowed };
+    if !client.unauthorized(challenge.as_deref(), first.generation, retry) {
         return Ok(response);
     }
     let Some(mut spare) = spare else {
         return Ok(response);
     };
-    let Some(second) = client.token().await else {
+    let Some(second) = spare.unless_aborted(client.token()).await? else {
         return Ok(response); // signed out meanwhile: the original 401
     };
     spare.authorize(&second.token);
+    let spare_url = spare.url();
     let retried = spare.send().await?;
     if E::status(&retried) == UNAUTHORIZED {
         let challenge = E::challenge(&retried);
-        client.unauthorized(challenge.as_deref(), second.generation, true, false);
+        let final_url_allowed = client.allows(&E::final_url(&retried).unwrap_or(spare_url));
+        let retry = Retry { retried: true, replayable: false, final_url_allowed };
+        client.unauthorized(challenge.as_deref(), second.generation, retry);
     }
     Ok(retried)
 }
@@ -170,6 +203,53 @@ impl Exchange for Request {
     fn challenge(response: &Response) -> Option<String> {
         response.headers().get("www-authenticate").ok().flatten()
     }
+
+    fn final_url(response: &Response) -> Option<String> {
+        Some(response.url()).filter(|url| !url.is_empty())
+    }
+
+    fn check_aborted(&self) -> Result<(), JsValue> {
+        let signal = self.signal();
+        if signal.aborted() {
+            return Err(signal.reason());
+        }
+        Ok(())
+    }
+
+    async fn unless_aborted<T>(&self, future: impl Future<Output = T>) -> Result<T, JsValue> {
+        let signal = self.signal();
+        abortable(future, &signal).await.map_err(|()| signal.reason())
+    }
+}
+
+/// `future`, or `Err` once `signal` aborts (as `window.fetch` rejects for a caller that stops
+/// waiting).
+async fn abortable<T>(future: impl Future<Output = T>, signal: &AbortSignal) -> Result<T, ()> {
+    if signal.aborted() {
+        return Err(());
+    }
+    let (abort, mut aborted) = oneshot::channel::<()>();
+    let abort = Cell::new(Some(abort));
+    let on_abort = Closure::<dyn Fn()>::new(move || {
+        if let Some(abort) = abort.take() {
+            let _ = abort.send(());
+        }
+    });
+    let listener = on_abort.as_ref().unchecked_ref();
+    let _ = signal.add_event_listener_with_callback("abort", listener);
+    let mut future = pin!(future);
+    let outcome = poll_fn(|cx| {
+        if let Poll::Ready(value) = future.as_mut().poll(cx) {
+            return Poll::Ready(Ok(value));
+        }
+        match Pin::new(&mut aborted).poll(cx) {
+            Poll::Ready(_) => Poll::Ready(Err(())),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await;
+    let _ = signal.remove_event_listener_with_callback("abort", listener);
+    outcome
 }
 
 /// A reqwest request and the client that sends it.
@@ -218,6 +298,22 @@ impl Exchange for Reqwest {
         let value = response.headers().get(reqwest::header::WWW_AUTHENTICATE)?;
         value.to_str().ok().map(String::from)
     }
+
+    fn final_url(response: &reqwest::Response) -> Option<String> {
+        Some(response.url().as_str().into())
+    }
+
+    // A reqwest request has no AbortSignal: the caller drops its future instead.
+    fn check_aborted(&self) -> Result<(), reqwest::Error> {
+        Ok(())
+    }
+
+    async fn unless_aborted<T>(
+        &self,
+        future: impl Future<Output = T>,
+    ) -> Result<T, reqwest::Error> {
+        Ok(future.await)
+    }
 }
 
 fn bearer_value(token: &str) -> String {
@@ -235,6 +331,8 @@ pub(crate) struct RenewalAnswer {
     pub(crate) token: Option<TokenResponse>,
     /// The body's OAuth `error` code (RFC 6749 section 5.2), if any.
     pub(crate) error: Option<String>,
+    /// The delay a `Retry-After` header asked for (RFC 9110 section 10.2.3), in ms.
+    pub(crate) retry_after_ms: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -242,9 +340,10 @@ struct ErrorBody {
     error: Option<String>,
 }
 
-/// One renew request: the session strategy (contract section 2) without a client id, else the
-/// refresh_token grant (RFC 6749 section 6). `Err` when no response arrived (a network error,
-/// or `signal` aborted it).
+/// One renew request: the session strategy (contract section 2: the auth-session cookie, so
+/// with credentials) without a client id, else the refresh_token grant (RFC 6749 section 6;
+/// cookies play no part, so without credentials, as an identity provider's CORS expects).
+/// `Err` when no response arrived (a network error, or `signal` aborted it).
 pub(crate) async fn request_renewal(
     endpoints: &Endpoints,
     idle_ms: u64,
@@ -253,16 +352,17 @@ pub(crate) async fn request_renewal(
 ) -> Result<RenewalAnswer, JsValue> {
     let init = RequestInit::new();
     init.set_method("POST");
-    init.set_credentials(RequestCredentials::Include);
     init.set_signal(Some(signal));
     let headers = Headers::new()?;
     match &endpoints.client_id {
         None => {
+            init.set_credentials(RequestCredentials::Include);
             headers.set("X-Requested-With", "authpulse")?;
             headers.set("Content-Type", "application/json")?;
             init.set_body(&JsValue::from_str(&format!("{{\"idleMs\":{idle_ms}}}")));
         }
         Some(client_id) => {
+            init.set_credentials(RequestCredentials::Omit);
             let form = web_sys::UrlSearchParams::new()?;
             form.append("grant_type", "refresh_token");
             form.append("refresh_token", refresh_token.unwrap_or(""));
@@ -277,49 +377,89 @@ pub(crate) async fn request_renewal(
         Ok(json) => JsFuture::from(json).await.unwrap_or(JsValue::UNDEFINED),
         Err(_) => JsValue::UNDEFINED,
     };
-    let token = body
-        .is_object()
-        .then(|| serde_wasm_bindgen::from_value::<TokenResponse>(body.clone()).ok())
-        .flatten();
-    let error = body
-        .is_object()
-        .then(|| serde_wasm_bindgen::from_value::<ErrorBody>(body).ok())
-        .flatten()
-        .and_then(|body| body.error);
-    Ok(RenewalAnswer { status: response.status(), token, error })
+    let (token, error) = if body.is_object() {
+        let token = serde_wasm_bindgen::from_value::<TokenResponse>(body.clone()).ok();
+        let error = serde_wasm_bindgen::from_value::<ErrorBody>(body).ok();
+        (token.map(with_jwt_claims), error.and_then(|body| body.error))
+    } else {
+        (None, None)
+    };
+    let retry_after = response.headers().get("retry-after").ok().flatten();
+    let retry_after_ms = retry_after.as_deref().and_then(retry_after_ms);
+    Ok(RenewalAnswer { status: response.status(), token, error, retry_after_ms })
 }
 
-/// Ends the server session (`logoutUrl`, and RFC 7009 revocation of `refresh_token`): best
-/// effort, `keepalive` so that it survives the page unloading.
-pub(crate) fn end_server_session(endpoints: &Endpoints, refresh_token: Option<&str>) {
-    let send = |url: &str, init: RequestInit| {
-        init.set_method("POST");
-        init.set_credentials(RequestCredentials::Include);
-        // Not in web-sys's `RequestInit`.
-        let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE);
-        if let Ok(promise) = fetch_url(url, &init) {
-            // Awaited only so that a failure is not an unhandled rejection.
-            wasm_bindgen_futures::spawn_local(async move {
-                let _ = JsFuture::from(promise).await;
-            });
-        }
+/// `Retry-After`: delay-seconds or an HTTP date, as ms from now (0 for a date past); `None`
+/// for anything else. The session bounds it.
+fn retry_after_ms(value: &str) -> Option<u64> {
+    let value = value.trim();
+    let ms = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        value.parse::<f64>().ok()? * 1e3
+    } else {
+        js_sys::Date::parse(value) - js_sys::Date::now()
     };
+    // NaN (not a date) is none; `as` saturates a date in the past to 0.
+    (!ms.is_nan()).then_some(ms as u64)
+}
+
+/// A token response with the `exp` and `iat` claims of its access token when `expires_in` is
+/// absent and the token is a JWT carrying both as numbers (the core then takes `exp − iat` as
+/// the lifetime). Decoded by the browser (`atob`, `JSON.parse`), as the npm package does.
+pub(crate) fn with_jwt_claims(mut response: TokenResponse) -> TokenResponse {
+    if response.expires_in.is_none() && response.jwt_exp_iat.is_none() {
+        response.jwt_exp_iat = response.access_token.as_deref().and_then(jwt_exp_iat);
+    }
+    response
+}
+
+fn jwt_exp_iat(access_token: &str) -> Option<(f64, f64)> {
+    let payload = access_token.split('.').nth(1)?.replace('-', "+").replace('_', "/");
+    let claims = js_sys::JSON::parse(&atob(&payload).ok()?).ok()?;
+    let claim = |name: &str| Reflect::get(&claims, &JsValue::from_str(name)).ok()?.as_f64();
+    Some((claim("exp")?, claim("iat")?))
+}
+
+/// A best-effort `POST` that must survive the page unloading (`keepalive`).
+fn send_keepalive(url: &str, init: RequestInit) {
+    init.set_method("POST");
+    // Not in web-sys's `RequestInit`.
+    let _ = Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE);
+    if let Ok(promise) = fetch_url(url, &init) {
+        // Awaited only so that a failure is not an unhandled rejection.
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = JsFuture::from(promise).await;
+        });
+    }
+}
+
+/// Revokes a refresh token (RFC 7009) at `revokeUrl`, without credentials; best effort.
+pub(crate) fn revoke(endpoints: &Endpoints, refresh_token: &str) {
+    let (Some(revoke_url), Ok(form)) = (&endpoints.revoke_url, web_sys::UrlSearchParams::new())
+    else {
+        return;
+    };
+    form.append("token", refresh_token);
+    form.append("token_type_hint", "refresh_token");
+    form.append("client_id", endpoints.client_id.as_deref().unwrap_or(""));
+    let init = RequestInit::new();
+    init.set_credentials(RequestCredentials::Omit);
+    init.set_body(&form);
+    send_keepalive(revoke_url, init);
+}
+
+/// Ends the server session: `logoutUrl` with the session cookie, and the revocation of
+/// `refresh_token`.
+pub(crate) fn end_server_session(endpoints: &Endpoints, refresh_token: Option<&str>) {
     if let Some(logout_url) = &endpoints.logout_url {
         let init = RequestInit::new();
+        init.set_credentials(RequestCredentials::Include);
         if let Ok(headers) = Headers::new() {
             let _ = headers.set("X-Requested-With", "authpulse");
             init.set_headers(&headers);
         }
-        send(logout_url, init);
+        send_keepalive(logout_url, init);
     }
-    if let (Some(revoke_url), Some(token)) = (&endpoints.revoke_url, refresh_token) {
-        if let Ok(form) = web_sys::UrlSearchParams::new() {
-            form.append("token", token);
-            form.append("token_type_hint", "refresh_token");
-            form.append("client_id", endpoints.client_id.as_deref().unwrap_or(""));
-            let init = RequestInit::new();
-            init.set_body(&form);
-            send(revoke_url, init);
-        }
+    if let Some(refresh_token) = refresh_token {
+        revoke(endpoints, refresh_token);
     }
 }

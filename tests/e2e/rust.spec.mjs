@@ -119,6 +119,7 @@ test("R1. a JS tab and a Rust tab share one session: input in the Rust tab keeps
 });
 
 test("R2. a JS tab opened after the Rust tab signed in joins through start() with no renewal; no input: both warned at 14 min, signed out at 15", async ({ app, server }) => {
+  test.setTimeout(120_000); // 16 minutes of two tabs, the Rust one a debug build
   const rust = await openRustTab(app, server);
   await withTrace(rust, "Rust", async () => {
     await rust.create();
