@@ -42,7 +42,11 @@ impl RustApp {
         let options: Options = if options.is_undefined() {
             Options::default()
         } else {
-            serde_wasm_bindgen::from_value(options)?
+            // Through JSON.stringify, which runs the object's getters in JavaScript (a throwing
+            // one is an error here, not an exception unwinding through Rust frames), rather
+            // than serde-wasm-bindgen, which reads properties from Rust.
+            let json = js_sys::JSON::stringify(&options).map_err(|_| JsError::new("options"))?;
+            serde_json::from_str(&String::from(json))?
         };
         let auth = AuthClient::new(options).map_err(|error| JsError::new(&error.message()))?;
         let origin = web_sys::window()
