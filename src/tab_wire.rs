@@ -100,7 +100,8 @@ pub(crate) fn tab_message(value: &JsValue) -> Option<TabMessage> {
     } else if kind == TAB_TEARDOWN {
         let code = array.get(1).as_f64()?;
         TEARDOWN_REASONS
-            .into_iter()
+            .iter()
+            .copied()
             .find(|&reason| reason_code(reason) == code)
             .map(|reason| TabMessage::Teardown { reason })
     } else if kind == TAB_HELLO {
@@ -110,7 +111,8 @@ pub(crate) fn tab_message(value: &JsValue) -> Option<TabMessage> {
     }
 }
 
-const TEARDOWN_REASONS: [TeardownReason; 5] = [
+/// A static, not a const: the array is read in place rather than built on the stack.
+static TEARDOWN_REASONS: [TeardownReason; 5] = [
     TeardownReason::Idle,
     TeardownReason::Session,
     TeardownReason::MaxSession,
