@@ -236,6 +236,11 @@ export function syntheticInput() {
 }
 
 export function pageOrigin() { return location.origin; }
+export function dispatch(type) { window.dispatchEvent(new Event(type)); }
+export async function heldLocks(prefix) {
+  const { held = [] } = await navigator.locks.query();
+  return held.map((lock) => lock.name).filter((name) => name.startsWith(prefix));
+}
 export function bodyText(response) { return response.text(); }
 "#)]
 extern "C" {
@@ -275,6 +280,9 @@ extern "C" {
     fn synthetic_input();
     #[wasm_bindgen(js_name = pageOrigin)]
     fn page_origin() -> String;
+    fn dispatch(kind: &str);
+    #[wasm_bindgen(js_name = heldLocks)]
+    fn held_locks(prefix: &str) -> Promise;
     #[wasm_bindgen(js_name = bodyText)]
     fn body_text(response: &web_sys::Response) -> Promise;
 }
@@ -904,4 +912,32 @@ async fn a_401_from_a_final_url_on_another_origin_is_not_about_the_token() {
     fixture.settle().await;
     assert_eq!(fixture.log(), ["+0s GET /api/redirected t1 401"], "no renewal, no retry");
     assert_eq!(auth.access_token().await.as_deref(), Some("t1"), "the token is kept");
+}
+
+/// The names of the Web Locks held now that start with `prefix`.
+async fn locks_held(prefix: &str) -> Vec<String> {
+    let names = JsFuture::from(held_locks(prefix)).await.expect("locks.query");
+    Array::from(&names).iter().filter_map(|name| name.as_string()).collect()
+}
+
+#[wasm_bindgen_test]
+async fn the_token_mark_is_let_go_when_the_page_may_leave_and_taken_again_when_it_stays() {
+    let fixture = Fixture::new(300.0);
+    let auth = client(options("bfcache"));
+    auth.set_session(fixture.login()).expect("a good token response");
+    fixture.settle().await;
+    // The lock that tells the other tabs (of either driver) which token this tab got.
+    let prefix = "authpulse/1 /auth/renew?test=bfcache ";
+    let mark = format!("{prefix}{}", T0 + 300.0 * SECOND);
+    assert_eq!(locks_held(prefix).await, [mark.clone()]);
+    // Firefox keeps no page holding a Web Lock in the back/forward cache.
+    dispatch("beforeunload");
+    fixture.settle().await;
+    assert_eq!(locks_held(prefix).await, Vec::<String>::new());
+    dispatch("pageshow"); // back, or the navigation did not happen
+    fixture.settle().await;
+    assert_eq!(locks_held(prefix).await, [mark]);
+    drop(auth);
+    fixture.settle().await;
+    assert_eq!(locks_held(prefix).await, Vec::<String>::new(), "nothing held after a drop");
 }

@@ -13,7 +13,10 @@ use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, BroadcastChannel, MessageChannel, MessageEvent};
+use web_sys::{
+    AbortSignal, AddEventListenerOptions, BroadcastChannel, EventTarget, MessageChannel,
+    MessageEvent,
+};
 
 #[wasm_bindgen]
 extern "C" {
@@ -39,6 +42,12 @@ extern "C" {
 /// How long a tab whose turn to renew came waits for another tab's newer token to reach it.
 const NEWER_TOKEN_WAIT_MS: u32 = 1_000;
 
+/// Firefox keeps no page that holds a Web Lock in the back/forward cache, and decides so before
+/// `pagehide`: the mark is let go when the page may be leaving (`beforeunload`), and taken again
+/// when it is shown again or the user is still there (the navigation did not happen).
+const LEAVE: &str = "beforeunload";
+const BACK: [&str; 3] = ["pageshow", "pointerdown", "keydown"];
+
 /// The channel to the app's other tabs; dropping it closes it.
 pub(crate) struct Tabs {
     channel: BroadcastChannel,
@@ -46,17 +55,26 @@ pub(crate) struct Tabs {
     /// Expiry (ms since the epoch) of this tab's token, 0 for none.
     expires_at: Cell<f64>,
     mark: Rc<Mark>,
-    closed: Cell<bool>,
+    /// The page (or worker) global, where `on_leave` and `on_back` listen.
+    global: Option<EventTarget>,
+    on_leave: Closure<dyn Fn()>,
+    on_back: Closure<dyn Fn()>,
 }
 
 /// The lock `{channel} {expiresAt}` that tells the other tabs which token this tab got.
-#[derive(Default)]
 struct Mark {
+    /// The channel's name: the lock is named after it.
+    channel: String,
     /// Which mark is current; a lock granted for an older one is let go at once.
     generation: Cell<u64>,
+    /// The expiry the current mark is for, 0 for none.
+    expires_at: Cell<f64>,
     held: RefCell<Option<HeldLock>>,
     /// Resolves once the current mark's lock is granted.
     granted: RefCell<Option<oneshot::Receiver<()>>>,
+    /// The expiry whose mark was let go as the page might be leaving, to take again; 0 none.
+    unmarked: Cell<f64>,
+    closed: Cell<bool>,
 }
 
 impl Tabs {
@@ -67,25 +85,74 @@ impl Tabs {
         let on_message =
             Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| receive(event.data()));
         channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        Some(Tabs {
+        let mark = Rc::new(Mark {
+            channel: name.into(),
+            generation: Cell::new(0),
+            expires_at: Cell::new(0.0),
+            held: RefCell::default(),
+            granted: RefCell::default(),
+            unmarked: Cell::new(0.0),
+            closed: Cell::new(false),
+        });
+        let on_leave = Closure::<dyn Fn()>::new({
+            let mark = Rc::clone(&mark);
+            move || {
+                let expires_at = mark.expires_at.get();
+                if expires_at != 0.0 {
+                    mark.set(0.0);
+                    mark.unmarked.set(expires_at);
+                }
+            }
+        });
+        let on_back = Closure::<dyn Fn()>::new({
+            let mark = Rc::clone(&mark);
+            move || {
+                let unmarked = mark.unmarked.get();
+                if unmarked != 0.0 {
+                    mark.set(unmarked);
+                }
+            }
+        });
+        let global = js_sys::global().dyn_into::<EventTarget>().ok();
+        let tabs = Tabs {
             channel,
             _on_message: on_message,
             expires_at: Cell::new(0.0),
-            mark: Rc::default(),
-            closed: Cell::new(false),
-        })
+            mark,
+            global,
+            on_leave,
+            on_back,
+        };
+        tabs.each_listener(|target, kind, listener| {
+            let options = AddEventListenerOptions::new();
+            options.set_capture(true);
+            options.set_passive(true);
+            let _ = target.add_event_listener_with_callback_and_add_event_listener_options(
+                kind, listener, &options,
+            );
+        });
+        Some(tabs)
+    }
+
+    fn each_listener(&self, mut each: impl FnMut(&EventTarget, &str, &js_sys::Function)) {
+        if let Some(global) = &self.global {
+            each(global, LEAVE, self.on_leave.as_ref().unchecked_ref());
+            for kind in BACK {
+                each(global, kind, self.on_back.as_ref().unchecked_ref());
+            }
+        }
     }
 
     /// Tells the other tabs; `token_expires_at`: the message carries this tab's new token,
     /// expiring then (ms since the epoch).
     pub(crate) fn post(&self, message: &JsValue, token_expires_at: Option<f64>) {
-        if self.closed.get() {
+        if self.mark.closed.get() {
             return;
         }
         // Throws only for a closed channel or an uncloneable value, neither of which occurs.
         let _ = self.channel.post_message(message);
         if let Some(expires_at) = token_expires_at {
-            self.mark_token(expires_at);
+            self.mark.set(expires_at);
         }
     }
 
@@ -94,7 +161,7 @@ impl Tabs {
     pub(crate) fn stored(&self, expires_at: Option<f64>) {
         self.expires_at.set(expires_at.unwrap_or(0.0));
         if expires_at.is_none() {
-            self.mark_token(0.0);
+            self.mark.set(0.0);
         }
     }
 
@@ -116,7 +183,7 @@ impl Tabs {
         if !signal.aborted() && self.newer_token_elsewhere(&locks).await {
             wait_or_abort(NEWER_TOKEN_WAIT_MS, signal).await;
         }
-        if signal.aborted() || self.closed.get() {
+        if signal.aborted() || self.mark.closed.get() {
             return;
         }
         send.await;
@@ -129,8 +196,12 @@ impl Tabs {
 
     /// Releases the mark and closes the channel; nothing is sent or received after this.
     pub(crate) fn close(&self) {
-        if !self.closed.replace(true) {
-            self.mark_token(0.0);
+        if !self.mark.closed.get() {
+            self.each_listener(|target, kind, listener| {
+                let _ = target.remove_event_listener_with_callback_and_bool(kind, listener, true);
+            });
+            self.mark.set(0.0);
+            self.mark.closed.set(true);
             self.channel.set_onmessage(None);
             self.channel.close();
         }
@@ -163,25 +234,29 @@ impl Tabs {
             |expires_at| expires_at.parse::<f64>().is_ok_and(|expires_at| expires_at > own),
         )
     }
+}
 
+impl Mark {
     /// Holds the lock that tells the tabs this tab got the token expiring at `expires_at`
     /// (0: none), letting go of the previous one.
-    fn mark_token(&self, expires_at: f64) {
-        let mark = &self.mark;
-        let generation = mark.generation.get() + 1;
-        mark.generation.set(generation);
-        mark.held.borrow_mut().take();
-        mark.granted.borrow_mut().take();
+    fn set(self: &Rc<Self>, expires_at: f64) {
+        let generation = self.generation.get() + 1;
+        self.generation.set(generation);
+        self.held.borrow_mut().take();
+        self.granted.borrow_mut().take();
+        self.unmarked.set(0.0);
+        self.expires_at.set(0.0);
         if expires_at == 0.0 || self.closed.get() {
             return;
         }
         let Some(locks) = lock_manager() else {
             return;
         };
+        self.expires_at.set(expires_at);
         let (granted, on_granted) = oneshot::channel();
-        *mark.granted.borrow_mut() = Some(on_granted);
-        let name = format!("{} {}", self.channel.name(), expires_at);
-        let mark = Rc::clone(mark);
+        *self.granted.borrow_mut() = Some(on_granted);
+        let name = format!("{} {}", self.channel, expires_at);
+        let mark = Rc::clone(self);
         wasm_bindgen_futures::spawn_local(async move {
             let lock = acquire(&locks, &name, true, None).await;
             if mark.generation.get() == generation {
@@ -201,9 +276,9 @@ impl Drop for Tabs {
 impl std::fmt::Debug for Tabs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Tabs")
-            .field("channel", &self.channel.name())
+            .field("channel", &self.mark.channel)
             .field("expires_at", &self.expires_at.get())
-            .field("closed", &self.closed.get())
+            .field("closed", &self.mark.closed.get())
             .finish_non_exhaustive()
     }
 }
