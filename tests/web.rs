@@ -929,7 +929,7 @@ async fn the_token_mark_is_let_go_when_the_page_may_leave_and_taken_again_when_i
     // The lock that tells the other tabs (of either driver) which token this tab got.
     let prefix = "authpulse/1 /auth/renew?test=bfcache ";
     let mark = format!("{prefix}{}", T0 + 300.0 * SECOND);
-    assert_eq!(locks_held(prefix).await, [mark.clone()]);
+    assert_eq!(locks_held(prefix).await, std::slice::from_ref(&mark));
     // Firefox keeps no page holding a Web Lock in the back/forward cache.
     dispatch("beforeunload");
     fixture.settle().await;
