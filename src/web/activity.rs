@@ -1,20 +1,23 @@
-//! Real user activity (`js/activity.js`): trusted input events and the page becoming visible
-//! (rule 1). Between two reports the listener only records the time: the session needs activity
-//! once per threshold, so a `pointermove` costs a comparison and a store.
+//! Real user activity (`js/activity.js`): trusted input events in the page and in its
+//! same-origin frames, and the page becoming visible (rule 1). Between two reports the listener
+//! only records the time: the session needs activity once per threshold, so a `pointermove`
+//! costs a comparison and a store.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::rc::Rc;
 
+use js_sys::Reflect;
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{AddEventListenerOptions, Document, Event, EventTarget, VisibilityState, Window};
 
 use super::timer::now;
 use crate::core::Instant;
 
-/// What counts as the user: `scroll` does not (scripts scroll pages), nor does any event a
-/// script dispatched (`isTrusted` false).
-const INPUT: [&str; 5] = ["keydown", "pointerdown", "pointermove", "wheel", "touchstart"];
+/// Heard on each document, in the capture phase: what counts as the user (`scroll` does not:
+/// scripts scroll pages; nor does any event a script dispatched, `isTrusted` false), and `load`
+/// for a frame (re)loaded.
+const INPUT: [&str; 6] = ["keydown", "pointerdown", "pointermove", "wheel", "touchstart", "load"];
 /// The page shown, focused, restored from the back/forward cache, or hidden.
 const SHOW: [&str; 3] = ["focus", "pageshow", "pagehide"];
 
@@ -48,17 +51,30 @@ struct Held {
 }
 
 impl Activity {
-    /// Listens on the page's window and document; `None` where there is none (a worker):
+    /// Listens on the page's window and documents; `None` where there is none (a worker):
     /// there, only `touch()` counts.
     pub(crate) fn listen(reports: Reports) -> Option<Activity> {
         let window = web_sys::window()?;
         let document = window.document()?;
         let held = Rc::new(Held::default());
         let Reports { activity, wake_by, show } = reports;
+        // The input listener itself, for the frames that load later.
+        let listener = Rc::new(OnceCell::<js_sys::Function>::new());
         let on_input = {
-            let held = Rc::clone(&held);
+            let (held, listener) = (Rc::clone(&held), Rc::clone(&listener));
             Closure::<dyn Fn(Event)>::new(move |event: Event| {
                 if !event.is_trusted() {
+                    return;
+                }
+                if event.type_() == "load" {
+                    // `load` does not bubble, but the capture phase of the document of a frame's
+                    // parent has it (an image's too: it has no window, and is skipped).
+                    if let (Some(target), Some(listener)) = (event.target(), listener.get()) {
+                        let window = Reflect::get(&target, &"contentWindow".into());
+                        if let Ok(window) = window {
+                            each_document(&window, &mut |document| add(document, "", listener));
+                        }
+                    }
                     return;
                 }
                 let now = now();
@@ -75,6 +91,7 @@ impl Activity {
                 }
             })
         };
+        let _ = listener.set(on_input.as_ref().unchecked_ref::<js_sys::Function>().clone());
         let on_show = {
             let document = document.clone();
             Closure::<dyn Fn(Event)>::new(move |event: Event| {
@@ -85,16 +102,7 @@ impl Activity {
             })
         };
         let activity = Activity { held, window, document, on_input, on_show };
-        activity.each_listener(|target, kind, callback| {
-            let options = AddEventListenerOptions::new();
-            options.set_capture(true);
-            options.set_passive(true);
-            // Adding a listener does not throw for these arguments; if it did, that event
-            // would not count, and nothing else would change.
-            let _ = target.add_event_listener_with_callback_and_add_event_listener_options(
-                kind, callback, &options,
-            );
-        });
+        activity.each_listener(add);
         Some(activity)
     }
 
@@ -108,24 +116,62 @@ impl Activity {
         self.held.threshold.set(at);
     }
 
+    /// Each listener: `kind` "" means every kind of input on that document.
     fn each_listener(&self, mut each: impl FnMut(&EventTarget, &str, &js_sys::Function)) {
-        let window: &EventTarget = &self.window;
         let on_input = self.on_input.as_ref().unchecked_ref();
         let on_show = self.on_show.as_ref().unchecked_ref();
-        for kind in INPUT {
-            each(window, kind, on_input);
-        }
+        each_document(&self.window, &mut |document| each(document, "", on_input));
         each(&self.document, "visibilitychange", on_show);
+        let window: &EventTarget = &self.window;
         for kind in SHOW {
             each(window, kind, on_show);
         }
     }
 }
 
+/// Calls `each` with the document of `window` and of every same-origin frame below it: a user
+/// typing in an embedded editor is active. A cross-origin frame's document cannot be read (the
+/// read fails here, caught by `Reflect`) and is skipped: the page can relay its activity with
+/// `touch()`.
+fn each_document(window: &JsValue, each: &mut impl FnMut(&EventTarget)) {
+    let Ok(document) = Reflect::get(window, &"document".into()) else {
+        return;
+    };
+    if !document.is_object() {
+        return;
+    }
+    // A frame's document belongs to another realm: `instanceof EventTarget` would say no.
+    each(document.unchecked_ref());
+    let frames = Reflect::get(window, &"length".into()).ok().and_then(|n| n.as_f64());
+    for index in 0..frames.unwrap_or(0.0) as u32 {
+        if let Ok(frame) = Reflect::get_u32(window, index) {
+            each_document(&frame, each);
+        }
+    }
+}
+
+/// Adds `listener` for `kind` ("" for every kind of input), capturing and passive. Adding does
+/// not throw for these arguments; if it did, that event would not count, and nothing else would
+/// change.
+fn add(target: &EventTarget, kind: &str, listener: &js_sys::Function) {
+    let options = AddEventListenerOptions::new();
+    options.set_capture(true);
+    options.set_passive(true);
+    let kinds: &[&str] = if kind.is_empty() { &INPUT } else { &[kind] };
+    for kind in kinds {
+        let _ = target.add_event_listener_with_callback_and_add_event_listener_options(
+            kind, listener, &options,
+        );
+    }
+}
+
 impl Drop for Activity {
     fn drop(&mut self) {
-        self.each_listener(|target, kind, callback| {
-            let _ = target.remove_event_listener_with_callback_and_bool(kind, callback, true);
+        self.each_listener(|target, kind, listener| {
+            let kinds: &[&str] = if kind.is_empty() { &INPUT } else { &[kind] };
+            for kind in kinds {
+                let _ = target.remove_event_listener_with_callback_and_bool(kind, listener, true);
+            }
         });
     }
 }

@@ -185,3 +185,28 @@ test("R3. the Rust tab alone: a 401 is retried once with a new token through fet
     expect(await rust.state()).toBe("active");
   });
 });
+
+test("R4. the Rust tab alone: real input in a same-origin frame loaded after the client counts, as in the page", async ({ app, server }) => {
+  test.setTimeout(120_000);
+  const rust = await openRustTab(app, server);
+  await withTrace(rust, "Rust", async () => {
+    await rust.create();
+    await rust.login("alice");
+    // An editor's frame over the whole page: every mouse move lands in its document.
+    await rust.run(() => new Promise((resolve) => {
+      const frame = document.createElement("iframe");
+      frame.srcdoc = "<!doctype html><body style='margin:0;height:100vh'>editor</body>";
+      frame.style.cssText = "position:fixed;inset:0;width:100%;height:100%;border:0";
+      frame.onload = resolve;
+      document.body.append(frame);
+    }));
+    for (let minute = 1; minute <= 16; minute++) {
+      await advance(server, [app, rust], MINUTE, 30 * SECOND);
+      await rust.userInput("pointer"); // keys would go to the page's own document
+    }
+    const events = await rust.events();
+    expect(events.filter((e) => ["expired", "idlewarning", "error"].includes(e.type))).toEqual([]);
+    expect(await rust.state()).toBe("active");
+    expect(renewalsIn(await server.log()).map((r) => (r.atMs - T0) / MINUTE)).toEqual([4, 8, 12, 16]);
+  });
+});
