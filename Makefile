@@ -36,6 +36,8 @@ check:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy --lib --test browser --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy --lib --test web --target wasm32-unknown-unknown --features web,reqwest -- -D warnings
+	cargo clippy -p authpulse-rust-app --target wasm32-unknown-unknown -- -D warnings
 
 clean:
 	cargo clean

@@ -10,8 +10,10 @@
 #   browser  wasm-bindgen-test in headless Chromium: the browser adapters and the JS facade
 #   size     the size guard: pkg/'s wasm + index.js (gzip -9) within the budget in .size-limit.json,
 #            and the guard's own tests
-#   e2e      Playwright in Debian's Chromium: the built pkg/ against the reference server, and
-#            the examples built and under the Vite dev server
+#   web      wasm-bindgen-test in headless Chromium: the Rust driver (features web, reqwest), and
+#            its doc examples compiled for wasm32
+#   e2e      Playwright in Debian's Chromium: the built pkg/ (and the Rust example app, beside
+#            it) against the reference server, and the examples built and under the Vite dev server
 #   e2e-firefox, e2e-webkit, e2e-chromium
 #            the contract's engine-dependent scenarios (tests/engines) in Debian's Firefox ESR,
 #            WebKitGTK (under Xvfb) and Chromium, one scenario list for all three
@@ -81,7 +83,15 @@ stage() { # stage NAME COUNTER COMMAND...
 check() {
   cargo fmt --all -- --check &&
     cargo clippy --workspace --all-targets -- -D warnings &&
-    cargo clippy --lib --test browser --target wasm32-unknown-unknown -- -D warnings
+    cargo clippy --lib --test browser --target wasm32-unknown-unknown -- -D warnings &&
+    cargo clippy --lib --test web --target wasm32-unknown-unknown --features web,reqwest -- -D warnings &&
+    cargo clippy -p authpulse-rust-app --target wasm32-unknown-unknown -- -D warnings
+}
+
+web() {
+  local target=wasm32-unknown-unknown features=web,reqwest
+  cargo test --target $target --features $features --test web &&
+    cargo test --target $target --features $features --doc
 }
 
 stage check none check
@@ -93,6 +103,7 @@ stage types packed_counts node scripts/packed.mjs types
 stage package packed_counts node scripts/packed.mjs run
 stage size node_counts size_guard
 stage browser cargo_counts cargo test --target wasm32-unknown-unknown --test browser
+stage web cargo_counts web
 stage e2e playwright_counts npx playwright test
 engines=(node --test-reporter=spec tests/engines/run.mjs)
 stage e2e-firefox node_test_counts "${engines[@]}" firefox

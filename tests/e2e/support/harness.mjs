@@ -30,11 +30,12 @@ export class App {
   }
 
   /**
-   * Installs the clock, opens the test app (`url`, by default the server's `/app.html`) and
-   * loads the package. Another tab of a browser context whose clock runs already
-   * (`{ clock: false }`) shares that clock.
+   * Installs the clock, opens the test app (`url`, by default the server's `path`, `/app.html`)
+   * and loads the package. Another tab of a browser context whose clock runs already
+   * (`{ clock: false }`) shares that clock. `path`: another test app with the same `window.app`
+   * (`/rust-app.html`, the Rust driver).
    */
-  async open({ clock = true, url = `${this.server.url}/app.html` } = {}) {
+  async open({ clock = true, path = "/app.html", url = `${this.server.url}${path}` } = {}) {
     await this.page.addInitScript(tracePageNetwork);
     if (clock) {
       await this.page.clock.install({ time: T0 - SECOND });
