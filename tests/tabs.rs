@@ -597,8 +597,10 @@ mod properties {
             steps in prop::collection::vec((0..20 * MINUTE, forged(T0 + 10 * MINUTE)), 1..20),
             mono_origin in prop_oneof![Just(0u64), 0..HOUR],
         ) {
-            let mut raw = RawOptions::default();
-            raw.max_session_ms = Raw::Given((2 * HOUR) as f64);
+            let raw = RawOptions {
+                max_session_ms: Raw::Given((2 * HOUR) as f64),
+                ..RawOptions::default()
+            };
             let mut session = Session::new(Config::from_raw(&raw, "https://app.example").unwrap());
             let mut now = Instant::from_clocks(T0, mono_origin);
             if signed_in {

@@ -978,14 +978,16 @@ impl Session {
             None if self.signed_in() && self.renewal_wanted() => {
                 self.start_renewal(now, Purpose::Renew)
             }
-            None if self.signed_in() && self.config.log && !self.token_refused => {
-                // Said once per token. (A refused token is replaced on demand, for the request
-                // it failed: that renewal is not skipped.)
-                if self.skip_logged != self.generation {
-                    self.skip_logged = self.generation;
-                    let at = self.last_activity;
-                    self.log(Line::RenewalSkipped, at, "");
-                }
+            // Said once per token. (A refused token is replaced on demand, for the request it
+            // failed: that renewal is not skipped.)
+            None if self.signed_in()
+                && self.config.log
+                && !self.token_refused
+                && self.skip_logged != self.generation =>
+            {
+                self.skip_logged = self.generation;
+                let at = self.last_activity;
+                self.log(Line::RenewalSkipped, at, "");
             }
             None => {}
         }

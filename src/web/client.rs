@@ -345,6 +345,8 @@ impl Inner {
                 }
                 Command::CancelRenewal(id) => self.cancel_renewal(id),
                 Command::Revoke(refresh_token) => http::revoke(&self.endpoints, &refresh_token),
+                // Only with a logger, which the Rust driver does not configure.
+                Command::Log(_) => {}
                 Command::Emit(event) => {
                     if let Some(tabs) = &self.tabs {
                         match event {

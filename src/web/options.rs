@@ -92,6 +92,8 @@ impl Options {
             }),
             cross_tab: Raw::Given(self.cross_tab),
             logout_url: text(&self.logout_url),
+            // The Rust driver has no logger yet: the core then says no decision.
+            logger: Raw::Absent,
             unknown: None,
         };
         Config::from_raw(&raw, page_origin)

@@ -167,6 +167,14 @@ fn describe(event: &Event) -> (&'static str, JsValue) {
             set("expiresAt", (expires_at.as_millis() as f64).into());
             "idlewarning"
         }
+        Event::SignedIn { expires_at } => {
+            set("expiresAt", (expires_at.as_millis() as f64).into());
+            "signedin"
+        }
+        Event::StateChange { state } => {
+            set("state", state.as_str().into());
+            "statechange"
+        }
         Event::Active => "active",
         Event::Expired { reason } => {
             set("reason", reason.as_str().into());
