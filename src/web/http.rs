@@ -235,10 +235,12 @@ async fn abortable<T>(future: impl Future<Output = T>, signal: &AbortSignal) -> 
             let _ = abort.send(());
         }
     });
-    let listener = on_abort.as_ref().unchecked_ref();
-    let _ = signal.add_event_listener_with_callback("abort", listener);
+    let _ = signal.add_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
+    // Removed when this future ends or is dropped mid-wait (a caller's `select!` or timeout):
+    // a later abort must not call a freed closure.
+    let _listening = AbortListener { signal, on_abort };
     let mut future = pin!(future);
-    let outcome = poll_fn(|cx| {
+    poll_fn(|cx| {
         if let Poll::Ready(value) = future.as_mut().poll(cx) {
             return Poll::Ready(Ok(value));
         }
@@ -247,9 +249,20 @@ async fn abortable<T>(future: impl Future<Output = T>, signal: &AbortSignal) -> 
             Poll::Pending => Poll::Pending,
         }
     })
-    .await;
-    let _ = signal.remove_event_listener_with_callback("abort", listener);
-    outcome
+    .await
+}
+
+/// An `abort` listener on a signal, removed on drop.
+struct AbortListener<'a> {
+    signal: &'a AbortSignal,
+    on_abort: Closure<dyn Fn()>,
+}
+
+impl Drop for AbortListener<'_> {
+    fn drop(&mut self) {
+        let listener = self.on_abort.as_ref().unchecked_ref();
+        let _ = self.signal.remove_event_listener_with_callback("abort", listener);
+    }
 }
 
 /// A reqwest request and the client that sends it.
