@@ -260,8 +260,10 @@ export const scenarios = [
 
       // 17 minutes of input in the first window only; the second calls the API now and then.
       const failures = [];
+      // Steps of 10 s: a renewal must have its answer before its 30 s timeout, and a whole
+      // minute in one step fires that timeout before the network can answer.
       for (let minute = 1; minute <= 17; minute++) {
-        await scene.advance(MINUTE, { step: MINUTE });
+        await scene.advance(MINUTE);
         await first.userInput(minute % 2 ? "pointer" : "key");
         if (minute % 4 === 2) {
           const res = await second.fetch("/api/me");
