@@ -193,6 +193,22 @@ fn retry_after_120_on_503_sets_the_next_attempt() {
 }
 
 #[test]
+fn retry_after_0_on_a_429_backs_off_as_without_it() {
+    // A Retry-After shorter than the back-off step (0, a past date) cannot shorten the wait:
+    // otherwise renewals go at the floor rate and callers wait for one after another.
+    let mut sim = Sim::new();
+    sim.renew_latency_ms = 0;
+    sim.sign_in();
+    sim.renew_mode = RenewMode::RetryAfter(429, 0);
+    for _ in 0..(4 * 60 + 10) {
+        sim.activity();
+        sim.run_for(SECOND);
+    }
+    let gaps: Vec<u64> = sim.renewals.windows(2).map(|w| (w[1] - w[0]) / SECOND).collect();
+    assert_eq!(&gaps[..3], [1, 2, 4], "the back-off steps");
+}
+
+#[test]
 fn retry_after_on_a_500_is_not_honoured() {
     let mut sim = Sim::new();
     sim.renew_latency_ms = 0;

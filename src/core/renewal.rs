@@ -63,10 +63,12 @@ impl Backoff {
     }
 
     /// Records a failure at `now` whose answer said when to try again (`Retry-After` on a 429
-    /// or 503): that time, at most [`RETRY_AFTER_MAX_MS`] away, instead of the next step.
+    /// or 503): that time, at most [`RETRY_AFTER_MAX_MS`] away, instead of the next step — but
+    /// never sooner than the step: a server may lengthen the wait, not shorten it (a
+    /// `Retry-After: 0` would otherwise renew at the floor rate and keep callers waiting).
     pub fn record_retry_after(&mut self, now: Instant, delay_ms: u64) {
-        self.failures = self.failures.saturating_add(1);
-        self.retry_at = Some(now.plus_ms(delay_ms.min(RETRY_AFTER_MAX_MS)));
+        let step = self.record_failure(now);
+        self.retry_at = Some(now.plus_ms(delay_ms.min(RETRY_AFTER_MAX_MS).max(step)));
     }
 
     /// Forgets past failures (after a success, or when the session ends).
@@ -130,6 +132,28 @@ mod tests {
         assert_eq!(backoff.retry_at(), Some(Instant::from_millis(5 * MINUTE_MS)));
         // The steps go on from the failures counted.
         assert_eq!(backoff.record_failure(Instant::from_millis(0)), 4 * SECOND_MS);
+    }
+
+    #[test]
+    fn retry_after_lengthens_the_wait_but_never_shortens_it() {
+        let mut backoff = Backoff::default();
+        let now = Instant::from_millis(0);
+        backoff.record_retry_after(now, 0);
+        assert_eq!(backoff.retry_at(), Some(now.plus_ms(BACKOFF_INITIAL_MS)), "0: the first step");
+        backoff.record_retry_after(now, 500);
+        assert_eq!(
+            backoff.retry_at(),
+            Some(now.plus_ms(2 * SECOND_MS)),
+            "shorter: the second step"
+        );
+        backoff.record_retry_after(now, 120 * SECOND_MS);
+        assert_eq!(
+            backoff.retry_at(),
+            Some(now.plus_ms(120 * SECOND_MS)),
+            "longer: as the server says"
+        );
+        backoff.record_retry_after(now, u64::MAX);
+        assert_eq!(backoff.retry_at(), Some(now.plus_ms(RETRY_AFTER_MAX_MS)), "at most 5 minutes");
     }
 
     #[test]
