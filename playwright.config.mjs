@@ -1,6 +1,7 @@
 // End-to-end tests: the built pkg/ in Debian's Chromium (browser downloads do not work here),
 // against the reference server (built once by the global setup, one process per test).
 import { defineConfig } from "@playwright/test";
+import { CHROMIUM, CHROMIUM_ARGS } from "./bench/lib.mjs";
 
 export default defineConfig({
   testDir: "tests/e2e",
@@ -14,17 +15,8 @@ export default defineConfig({
   outputDir: "target/playwright",
   use: {
     launchOptions: {
-      executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-      args: [
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
+      executablePath: CHROMIUM,
+      args: CHROMIUM_ARGS,
     },
   },
 });

@@ -1,4 +1,5 @@
-// Shared by the browser benchmarks: Chromium, a small static server, statistics.
+// Shared by the browser benchmarks (and Chromium's path and flags by playwright.config.mjs): Chromium,
+// a small static server, statistics.
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize } from "node:path";

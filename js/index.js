@@ -129,7 +129,8 @@ export class AuthClient {
       await this.#renewalSettled();
       this.#live();
     }
-    return this.state === "active" || this.state === "warning";
+    const state = this.state;
+    return state === "active" || state === "warning";
   }
 
   /** Stores the app's own token response ({ access_token, expires_in?, refresh_token? }). */
