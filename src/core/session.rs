@@ -15,8 +15,13 @@ use super::retry::{ResponseInfo, RetryDecision};
 use super::tabs::{
     SharedToken, TabMessage, CONFIRM_IDLE_MS, JOIN_WAIT_MS, SHARE_ACTIVITY_EVERY_MS,
 };
-use super::time::Instant;
+use super::time::{Instant, SECOND_MS};
 use super::token::{BadTokenResponse, Token, TokenResponse};
+
+/// How long an input may go unheard: a driver may hold back the activity it sees for at most
+/// this long (see [`Session::activity_report_threshold`]), so the idle deadline counts from the
+/// last real input to within this resolution (0.56 % of the default 15-minute idle timeout).
+pub const ACTIVITY_RESOLUTION_MS: u64 = 5 * SECOND_MS;
 
 /// What `state` reports to the app.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -417,8 +422,11 @@ impl Session {
 
     /// The earliest time at which an activity event must reach [`Session::handle_activity`] at
     /// once (an event whose clocks have reached it, [`Instant::reached`]); earlier ones may be
-    /// recorded and handed over with the next input. This keeps the per-event path of a
-    /// `pointermove` to a comparison and a store.
+    /// recorded and handed over by this time at the latest. Until then a driver may stop
+    /// listening for frequent events (`pointermove`, `wheel`) once it holds one, so the
+    /// threshold is at most [`ACTIVITY_RESOLUTION_MS`] (or 1 % of a shorter idle timeout) after
+    /// the latest input: the idle deadline counts from an event at most that much earlier than
+    /// the last real one.
     pub fn activity_report_threshold(&self) -> Instant {
         if !self.signed_in() {
             return Instant::from_millis(u64::MAX);
@@ -427,7 +435,9 @@ impl Session {
             return Instant::default();
         }
         let idle = self.config.idle;
+        let resolution = ACTIVITY_RESOLUTION_MS.min(idle.timeout_ms() / 100);
         let own = idle.warn_at(self.last_activity).unwrap_or(idle.deadline(self.last_activity));
+        let own = sooner(self.now, Some(own), Some(self.now.plus_ms(resolution))).unwrap_or(own);
         // With other tabs, activity is shared every few seconds, so that their deadlines move
         // too; the adapter reports the last event it held back by this time at the latest.
         let share = self.config.cross_tab.then(|| self.next_share_at());
@@ -1312,11 +1322,51 @@ mod tests {
         let mut session = Session::new(Config::from_raw(&raw, "https://app.example").unwrap());
         let t0 = Instant::from_millis(1_000_000);
         session.handle_sign_in(t0, token(300.0)).unwrap();
-        assert_eq!(session.activity_report_threshold(), t0.plus_ms(14 * 60_000), "the warning");
+        let resolution = t0.plus_ms(ACTIVITY_RESOLUTION_MS);
+        assert_eq!(session.activity_report_threshold(), resolution, "not the warning 14 min on");
         session.handle_timeout(t0.plus_ms(4 * 60_000)); // renewal due, no activity yet
         assert_eq!(session.activity_report_threshold(), Instant::default(), "report at once");
         session.handle_activity(t0.plus_ms(4 * 60_000 + 1));
         assert!(session.renewal_in_flight());
+    }
+
+    #[test]
+    fn activity_is_never_left_unheard_longer_than_the_resolution() {
+        use crate::core::options::Raw;
+        // (idle timeout, the resolution it gets): 5 s, or 1 % of a short idle timeout.
+        for (idle_ms, resolution) in [(15 * 60_000, ACTIVITY_RESOLUTION_MS), (60_000, 600)] {
+            for cross_tab in [false, true] {
+                let raw = RawOptions {
+                    cross_tab: Raw::Given(cross_tab),
+                    idle_timeout_ms: Raw::Given(idle_ms as f64),
+                    warn_before_idle_ms: Raw::Given(10_000.0),
+                    ..RawOptions::default()
+                };
+                let mut session =
+                    Session::new(Config::from_raw(&raw, "https://app.example").unwrap());
+                let t0 = Instant::from_millis(1_000_000);
+                session.handle_sign_in(t0, token(300.0)).unwrap();
+                while session.poll_command().is_some() {}
+                let case = (idle_ms, cross_tab);
+                let threshold = session.activity_report_threshold();
+                assert!(t0.ms_until(threshold) <= resolution, "{case:?}");
+                // Activity reported at once (at the threshold), then a timer's wake-up later on.
+                let at = t0.plus_ms(resolution);
+                session.handle_activity(at);
+                let threshold = session.activity_report_threshold();
+                assert!(threshold.is_after(at), "{case:?}");
+                assert!(at.ms_until(threshold) <= resolution, "{case:?}");
+                let later = at.plus_ms(resolution / 2);
+                session.handle_timeout(later);
+                let threshold = session.activity_report_threshold();
+                assert!(threshold.is_after(later), "{case:?}");
+                assert!(later.ms_until(threshold) <= resolution, "{case:?}");
+                assert_eq!(session.phase(), Phase::Active);
+                // Signed out, nothing needs activity: the threshold is the far future.
+                session.handle_logout(later);
+                assert_eq!(session.activity_report_threshold(), Instant::from_millis(u64::MAX));
+            }
+        }
     }
 
     #[test]

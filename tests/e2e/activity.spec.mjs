@@ -1,0 +1,237 @@
+// Activity between reports (js/activity.js): once a pointer event is held back, the pointer
+// listeners are parked until the report threshold, so a moving mouse runs none of the client's
+// code; the idle deadline still counts from the last real input within the threshold's
+// resolution (5 s, or 1 % of a shorter idle timeout), key presses and pointer presses still
+// count, and nothing after the deadline revives the session. The built pkg/ on a fake origin,
+// Playwright's fake clock, trusted input through the browser; the network is never needed (the
+// tokens outlive every test).
+import { test, expect } from "@playwright/test";
+import { servePackage } from "./support/serve-package.mjs";
+
+const T0 = Date.parse("2030-01-07T09:00:00Z");
+const SECOND = 1_000;
+const MINUTE = 60_000;
+const RESOLUTION = 5 * SECOND; // the core's ACTIVITY_RESOLUTION_MS
+const POINTER = ["pointermove", "pointerdown", "wheel"];
+
+// Before any script of the page: `__probe.listening(type, frame?)` is how many capture listeners
+// of `type` are on the page's document (or on the document of the frame with id `frame`; only the
+// client adds them here) and `__probe.calls[type]` how often one of them was called.
+function installProbe() {
+  const add = EventTarget.prototype.addEventListener;
+  const remove = EventTarget.prototype.removeEventListener;
+  const types = ["pointermove", "pointerdown", "wheel", "keydown", "touchstart"];
+  const listeners = new WeakMap(); // document -> type -> Set of listeners
+  const wrappers = new WeakMap();
+  const setOf = (doc, type) => {
+    if (!listeners.has(doc)) listeners.set(doc, Object.fromEntries(types.map((t) => [t, new Set()])));
+    return listeners.get(doc)[type];
+  };
+  const probe = (window.__probe = {
+    calls: {},
+    events: [],
+    listening: (type, frame) => setOf(frame ? document.getElementById(frame).contentDocument : document, type).size,
+  });
+  const watched = (target, type, listener, options) =>
+    target?.nodeType === 9 && types.includes(type) && typeof listener === "function" && options?.capture === true;
+  EventTarget.prototype.addEventListener = function (type, listener, options) {
+    if (!watched(this, type, listener, options)) return add.call(this, type, listener, options);
+    if (!wrappers.has(listener)) {
+      wrappers.set(listener, function (event) {
+        probe.calls[event.type] = (probe.calls[event.type] ?? 0) + 1;
+        return listener.call(this, event);
+      });
+    }
+    setOf(this, type).add(listener);
+    return add.call(this, type, wrappers.get(listener), options);
+  };
+  EventTarget.prototype.removeEventListener = function (type, listener, options) {
+    if (!watched(this, type, listener, options)) return remove.call(this, type, listener, options);
+    setOf(this, type).delete(listener);
+    return remove.call(this, type, wrappers.get(listener) ?? listener, options);
+  };
+}
+
+/** A page at T0 + 1 min, clock paused, with `window.auth` signed in (a one-hour token). */
+async function signedIn(page, options = {}) {
+  await page.clock.install({ time: T0 });
+  await page.addInitScript(installProbe);
+  await servePackage(page);
+  await page.clock.pauseAt(T0 + MINUTE);
+  await page.evaluate(async (options) => {
+    const { createAuthClient } = await import("/pkg/index.js");
+    window.auth = await createAuthClient(options);
+    for (const type of ["idlewarning", "active", "expired"]) {
+      auth.on(type, (detail) => __probe.events.push({ type, detail, at: Date.now() }));
+    }
+    auth.setSession({ access_token: "t0", token_type: "Bearer", expires_in: 3600 });
+  }, options);
+  return page.evaluate(() => Date.now());
+}
+
+const now = (page) => page.evaluate(() => Date.now());
+const state = (page) => page.evaluate(() => auth.state);
+const calls = (page, type) => page.evaluate((type) => __probe.calls[type] ?? 0, type);
+const listening = (page, types, frame) =>
+  page.evaluate(([types, frame]) => types.map((t) => __probe.listening(t, frame)), [types, frame]);
+const expiredAt = (page) =>
+  page.evaluate(() => __probe.events.filter((e) => e.type === "expired").map((e) => [e.at, e.detail.reason]));
+/** Moves the clock to `at` (ms since the epoch), firing the timers due on the way. */
+const runTo = async (page, at) => page.clock.runFor(at - (await now(page)));
+
+for (const crossTab of [true, false]) {
+  test(`a moving mouse reaches the client once per report interval; the pointer listeners are parked until the threshold (crossTab ${crossTab})`, async ({
+    page,
+  }) => {
+    const start = await signedIn(page, { crossTab });
+    expect(await listening(page, [...POINTER, "keydown", "touchstart"])).toEqual([1, 1, 1, 1, 1]);
+    // 60 moves and 20 wheel turns, 50 ms apart: 4 s, all before the threshold (5 s after sign-in).
+    for (let i = 0; i < 60; i++) {
+      await page.mouse.move(20 + i, 30 + (i % 5));
+      if (i % 3 === 0) await page.mouse.wheel(0, 10);
+      await page.clock.runFor(50);
+    }
+    expect(await calls(page, "pointermove"), "only the first move").toBe(1);
+    expect(await calls(page, "wheel"), "parked before the first wheel turn").toBe(0);
+    expect(await listening(page, [...POINTER, "keydown", "touchstart"])).toEqual([0, 0, 0, 1, 1]);
+    // The timer wakes at the threshold: the held move is reported and the listeners are back.
+    await runTo(page, start + RESOLUTION);
+    expect(await listening(page, POINTER)).toEqual([1, 1, 1]);
+    // The next move is reported at once or held back (then they are parked again); a move held
+    // back parks them.
+    await page.mouse.move(200, 200);
+    await page.mouse.move(210, 200);
+    await page.mouse.move(220, 200);
+    expect(await calls(page, "pointermove")).toBeGreaterThanOrEqual(2);
+    expect(await calls(page, "pointermove")).toBeLessThanOrEqual(3);
+    expect(await listening(page, POINTER)).toEqual([0, 0, 0]);
+    expect(await state(page)).toBe("active");
+  });
+
+  test(`the idle deadline counts from the last move within 5 s, and a key press exactly (crossTab ${crossTab})`, async ({
+    page,
+  }) => {
+    const start = await signedIn(page, { crossTab, warnBeforeIdleMs: 0 });
+    // A minute of a busy mouse, a move every 500 ms; the last one at `last`.
+    await page.clock.runFor(10 * SECOND);
+    for (let i = 0; i < 120; i++) {
+      await page.mouse.move(20 + (i % 300), 40 + (i % 7));
+      await page.clock.runFor(500);
+    }
+    await page.mouse.move(10, 10);
+    const last = await now(page);
+    expect(last - start).toBe(10 * SECOND + 120 * 500);
+    const moves = await calls(page, "pointermove");
+    expect(moves, "about one call per 5 s of moving, not 121").toBeLessThanOrEqual(Math.ceil((last - start) / RESOLUTION) + 2);
+    // Torn down 15 min after a move no more than 5 s before the last one: never later than
+    // 15 min after the last move, never earlier than 5 s before that.
+    await runTo(page, last + 15 * MINUTE - RESOLUTION);
+    expect(await state(page)).toBe("active");
+    await runTo(page, last + 15 * MINUTE);
+    expect(await state(page)).toBe("expired");
+    const [[at, reason]] = await expiredAt(page);
+    expect(reason).toBe("idle");
+    expect(at - (last + 15 * MINUTE)).toBeGreaterThan(-RESOLUTION);
+    expect(at).toBeLessThanOrEqual(last + 15 * MINUTE);
+
+    // A key press is heard even while the pointer listeners are parked, and it keeps the
+    // deadline exact: 15 min after the press.
+    await page.evaluate(() => auth.setSession({ access_token: "t1", token_type: "Bearer", expires_in: 3600 }));
+    await page.mouse.move(30, 30); // held back: the pointer listeners are parked
+    expect(await listening(page, ["pointermove", "keydown"])).toEqual([0, 1]);
+    await page.clock.runFor(2 * SECOND);
+    await page.keyboard.press("Shift");
+    const press = await now(page);
+    await runTo(page, press + 15 * MINUTE - 1);
+    expect(await state(page)).toBe("active");
+    await page.clock.runFor(1);
+    expect(await state(page)).toBe("expired");
+    expect((await expiredAt(page))[1]).toEqual([press + 15 * MINUTE, "idle"]);
+  });
+}
+
+test("a pointer press counts: the first input of a report interval sets the deadline exactly", async ({ page }) => {
+  const start = await signedIn(page, { crossTab: false, warnBeforeIdleMs: 0 });
+  await runTo(page, start + 20 * SECOND); // past the threshold: listening
+  expect(await listening(page, POINTER)).toEqual([1, 1, 1]);
+  await page.mouse.down();
+  await page.mouse.up();
+  const press = await now(page);
+  expect(await calls(page, "pointerdown")).toBe(1);
+  await runTo(page, press + 15 * MINUTE - 1);
+  expect(await state(page)).toBe("active");
+  await page.clock.runFor(1);
+  expect(await expiredAt(page)).toEqual([[press + 15 * MINUTE, "idle"]]);
+});
+
+test("no input after the deadline revives the session, held back or not; dispose removes the parked listeners too", async ({
+  page,
+}) => {
+  const start = await signedIn(page, { crossTab: false });
+  await page.clock.runFor(30 * SECOND);
+  await page.mouse.move(40, 40); // reported or held: either way the last activity
+  const moved = await now(page);
+  await page.mouse.move(50, 50); // parked: not heard
+  expect(await listening(page, POINTER)).toEqual([0, 0, 0]);
+  // The laptop sleeps past the deadline: the clock jumps, no timer fires.
+  await page.clock.setSystemTime(moved + 15 * MINUTE + 30 * SECOND);
+  await page.keyboard.press("a");
+  await page.mouse.move(60, 60);
+  await page.mouse.wheel(0, 20);
+  await page.clock.runFor(RESOLUTION);
+  for (let i = 0; i < 5; i++) {
+    await page.mouse.move(70 + i, 70);
+    await page.keyboard.press("b");
+    await page.clock.runFor(SECOND);
+  }
+  expect(await state(page)).toBe("expired");
+  const expired = await expiredAt(page);
+  expect(expired.map(([, reason]) => reason)).toEqual(["idle"]);
+  expect(expired[0][0]).toBeGreaterThanOrEqual(moved + 15 * MINUTE);
+  expect(start).toBeLessThan(moved);
+
+  // A new session, a move held back, then dispose: nothing of the client listens any more.
+  await page.evaluate(() => auth.setSession({ access_token: "t1", token_type: "Bearer", expires_in: 3600 }));
+  await page.mouse.move(80, 80);
+  expect(await listening(page, POINTER)).toEqual([0, 0, 0]);
+  await page.evaluate(() => auth.dispose());
+  await page.clock.runFor(MINUTE);
+  await page.mouse.move(90, 90);
+  expect(await listening(page, [...POINTER, "keydown", "touchstart"])).toEqual([0, 0, 0, 0, 0]);
+});
+
+test("in a same-origin frame too: a move there is heard once, the frame's pointer listeners are parked with the page's and come back with them", async ({
+  page,
+}) => {
+  const start = await signedIn(page, { crossTab: false });
+  await page.route("**/frame.html", (route) =>
+    route.fulfill({ contentType: "text/html", body: "<!doctype html><body style='margin:0;height:300px'>frame" }),
+  );
+  await page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const frame = Object.assign(document.createElement("iframe"), { id: "f", src: "/frame.html" });
+        frame.style.cssText = "position:fixed;left:0;top:0;width:400px;height:300px;border:0";
+        frame.addEventListener("load", resolve, { once: true });
+        document.body.append(frame);
+      }),
+  );
+  expect(await listening(page, [...POINTER, "keydown"], "f")).toEqual([1, 1, 1, 1]);
+  // Moves over the frame, all before the threshold: one call, then nothing listens for
+  // pointers in the frame nor in the page; keys are still heard in both.
+  for (let i = 0; i < 20; i++) {
+    await page.mouse.move(50 + i, 50);
+    await page.clock.runFor(100);
+  }
+  expect(await calls(page, "pointermove")).toBe(1);
+  expect(await listening(page, [...POINTER, "keydown"], "f")).toEqual([0, 0, 0, 1]);
+  expect(await listening(page, [...POINTER, "keydown"])).toEqual([0, 0, 0, 1]);
+  await runTo(page, start + RESOLUTION);
+  expect(await listening(page, POINTER, "f")).toEqual([1, 1, 1]);
+  expect(await listening(page, POINTER)).toEqual([1, 1, 1]);
+  // The move was counted: the deadline is 15 min after it, within the resolution.
+  const expires = await page.evaluate(() => auth.idleExpiresAt);
+  expect(expires).toBeGreaterThanOrEqual(start + 15 * MINUTE);
+  expect(expires).toBeLessThanOrEqual(start + RESOLUTION + 15 * MINUTE);
+  expect(await state(page)).toBe("active");
+});
