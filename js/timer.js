@@ -18,7 +18,10 @@ export class Timer {
     clearTimeout(this.#id);
     this.at = at;
     if (at >= 0) {
-      const delay = Math.min(Math.max(at - performance.now(), 0), MAX_DELAY_MS);
+      // Rounded up: setTimeout's delay is a whole number of milliseconds (WebIDL `long`), so
+      // a fraction would be cut off and the timer fire before `at`, the engine see its
+      // deadline not yet reached and the timer be armed again a millisecond on.
+      const delay = Math.min(Math.max(Math.ceil(at - performance.now()), 0), MAX_DELAY_MS);
       this.#id = setTimeout(() => {
         this.at = -1;
         this.#fire();

@@ -8,6 +8,7 @@
 #   package  Node (import, require, SSR), Jest + jsdom, the examples' Vitest + jsdom unit tests,
 #            their `vite build` and the webpack 5 build (scripts/packed.mjs)
 #   browser  wasm-bindgen-test in headless Chromium: the browser adapters and the JS facade
+#   unit     the JavaScript adapters on Node's test runner, their browser APIs replaced (tests/js)
 #   size     the size guard: pkg/'s wasm + index.js (gzip -9) within the budget in .size-limit.json,
 #            and the guard's own tests
 #   web      wasm-bindgen-test in headless Chromium: the Rust driver (features web, reqwest), and
@@ -101,6 +102,7 @@ stage build none scripts/build.sh
 stage install none node scripts/packed.mjs install
 stage types packed_counts node scripts/packed.mjs types
 stage package packed_counts node scripts/packed.mjs run
+stage unit node_counts node --test tests/js/
 stage size node_counts size_guard
 stage browser cargo_counts cargo test --target wasm32-unknown-unknown --test browser
 stage web cargo_counts web
