@@ -4,11 +4,11 @@
 // records the time, and the pointer listeners are parked: removed once an event is held back,
 // listening again when it is handed over, which the timer makes by the threshold at the latest.
 // With no pointer listener Chromium does not even dispatch pointer events to the page: a moving
-// mouse then runs no code of ours. Key presses and touches stay heard (they are few) and keep
-// the held-back time the latest.
+// mouse then runs no code of ours. Key presses, pointer presses and touches stay heard (they are
+// few) and keep the held-back time the latest.
 // Heard on each document, in the capture phase: the input, and `load` for a frame (re)loaded.
-const PARKED = ["pointermove", "pointerdown", "wheel"];
-const INPUT = ["keydown", "touchstart", "load", ...PARKED];
+const PARKED = ["pointermove", "wheel"];
+const INPUT = ["keydown", "pointerdown", "touchstart", "load", ...PARKED];
 const LISTEN = { capture: true, passive: true };
 
 export class Activity {

@@ -1,8 +1,8 @@
 // Activity between reports (js/activity.js): once a pointer event is held back, the pointer
 // listeners are parked until the report threshold, so a moving mouse runs none of the client's
 // code; the idle deadline still counts from the last real input within the threshold's
-// resolution (5 s, or 1 % of a shorter idle timeout), key presses and pointer presses still
-// count, and nothing after the deadline revives the session. The built pkg/ on a fake origin,
+// resolution (5 s, or 1 % of a shorter idle timeout), key and pointer presses are still heard
+// and counted exactly, and nothing after the deadline revives the session. The built pkg/ on a fake origin,
 // Playwright's fake clock, trusted input through the browser; the network is never needed (the
 // tokens outlive every test).
 import { test, expect } from "@playwright/test";
@@ -12,7 +12,8 @@ const T0 = Date.parse("2030-01-07T09:00:00Z");
 const SECOND = 1_000;
 const MINUTE = 60_000;
 const RESOLUTION = 5 * SECOND; // the core's ACTIVITY_RESOLUTION_MS
-const POINTER = ["pointermove", "pointerdown", "wheel"];
+const POINTER = ["pointermove", "wheel"]; // parked between reports
+const HEARD = ["pointerdown", "keydown", "touchstart"]; // always
 
 // Before any script of the page: `__probe.listening(type, frame?)` is how many capture listeners
 // of `type` are on the page's document (or on the document of the frame with id `frame`; only the
@@ -84,7 +85,7 @@ for (const crossTab of [true, false]) {
     page,
   }) => {
     const start = await signedIn(page, { crossTab });
-    expect(await listening(page, [...POINTER, "keydown", "touchstart"])).toEqual([1, 1, 1, 1, 1]);
+    expect(await listening(page, [...POINTER, ...HEARD])).toEqual([1, 1, 1, 1, 1]);
     // 60 moves and 20 wheel turns, 50 ms apart: 4 s, all before the threshold (5 s after sign-in).
     for (let i = 0; i < 60; i++) {
       await page.mouse.move(20 + i, 30 + (i % 5));
@@ -93,10 +94,10 @@ for (const crossTab of [true, false]) {
     }
     expect(await calls(page, "pointermove"), "only the first move").toBe(1);
     expect(await calls(page, "wheel"), "parked before the first wheel turn").toBe(0);
-    expect(await listening(page, [...POINTER, "keydown", "touchstart"])).toEqual([0, 0, 0, 1, 1]);
+    expect(await listening(page, [...POINTER, ...HEARD])).toEqual([0, 0, 1, 1, 1]);
     // The timer wakes at the threshold: the held move is reported and the listeners are back.
     await runTo(page, start + RESOLUTION);
-    expect(await listening(page, POINTER)).toEqual([1, 1, 1]);
+    expect(await listening(page, POINTER)).toEqual([1, 1]);
     // The next move is reported at once or held back (then they are parked again); a move held
     // back parks them.
     await page.mouse.move(200, 200);
@@ -104,7 +105,7 @@ for (const crossTab of [true, false]) {
     await page.mouse.move(220, 200);
     expect(await calls(page, "pointermove")).toBeGreaterThanOrEqual(2);
     expect(await calls(page, "pointermove")).toBeLessThanOrEqual(3);
-    expect(await listening(page, POINTER)).toEqual([0, 0, 0]);
+    expect(await listening(page, POINTER)).toEqual([0, 0]);
     expect(await state(page)).toBe("active");
   });
 
@@ -150,10 +151,15 @@ for (const crossTab of [true, false]) {
   });
 }
 
-test("a pointer press counts: the first input of a report interval sets the deadline exactly", async ({ page }) => {
+test("a pointer press is heard while the moves are parked, and sets the deadline exactly", async ({ page }) => {
   const start = await signedIn(page, { crossTab: false, warnBeforeIdleMs: 0 });
   await runTo(page, start + 20 * SECOND); // past the threshold: listening
-  expect(await listening(page, POINTER)).toEqual([1, 1, 1]);
+  expect(await listening(page, POINTER)).toEqual([1, 1]);
+  await page.mouse.move(100, 100);
+  await page.clock.runFor(500);
+  await page.mouse.move(120, 100); // held back: the moves are parked
+  expect(await listening(page, [...POINTER, "pointerdown"])).toEqual([0, 0, 1]);
+  await page.clock.runFor(SECOND);
   await page.mouse.down();
   await page.mouse.up();
   const press = await now(page);
@@ -172,7 +178,7 @@ test("no input after the deadline revives the session, held back or not; dispose
   await page.mouse.move(40, 40); // reported or held: either way the last activity
   const moved = await now(page);
   await page.mouse.move(50, 50); // parked: not heard
-  expect(await listening(page, POINTER)).toEqual([0, 0, 0]);
+  expect(await listening(page, POINTER)).toEqual([0, 0]);
   // The laptop sleeps past the deadline: the clock jumps, no timer fires.
   await page.clock.setSystemTime(moved + 15 * MINUTE + 30 * SECOND);
   await page.keyboard.press("a");
@@ -193,11 +199,11 @@ test("no input after the deadline revives the session, held back or not; dispose
   // A new session, a move held back, then dispose: nothing of the client listens any more.
   await page.evaluate(() => auth.setSession({ access_token: "t1", token_type: "Bearer", expires_in: 3600 }));
   await page.mouse.move(80, 80);
-  expect(await listening(page, POINTER)).toEqual([0, 0, 0]);
+  expect(await listening(page, POINTER)).toEqual([0, 0]);
   await page.evaluate(() => auth.dispose());
   await page.clock.runFor(MINUTE);
   await page.mouse.move(90, 90);
-  expect(await listening(page, [...POINTER, "keydown", "touchstart"])).toEqual([0, 0, 0, 0, 0]);
+  expect(await listening(page, [...POINTER, ...HEARD])).toEqual([0, 0, 0, 0, 0]);
 });
 
 test("in a same-origin frame too: a move there is heard once, the frame's pointer listeners are parked with the page's and come back with them", async ({
@@ -216,7 +222,7 @@ test("in a same-origin frame too: a move there is heard once, the frame's pointe
         document.body.append(frame);
       }),
   );
-  expect(await listening(page, [...POINTER, "keydown"], "f")).toEqual([1, 1, 1, 1]);
+  expect(await listening(page, [...POINTER, ...HEARD], "f")).toEqual([1, 1, 1, 1, 1]);
   // Moves over the frame, all before the threshold: one call, then nothing listens for
   // pointers in the frame nor in the page; keys are still heard in both.
   for (let i = 0; i < 20; i++) {
@@ -224,11 +230,11 @@ test("in a same-origin frame too: a move there is heard once, the frame's pointe
     await page.clock.runFor(100);
   }
   expect(await calls(page, "pointermove")).toBe(1);
-  expect(await listening(page, [...POINTER, "keydown"], "f")).toEqual([0, 0, 0, 1]);
-  expect(await listening(page, [...POINTER, "keydown"])).toEqual([0, 0, 0, 1]);
+  expect(await listening(page, [...POINTER, ...HEARD], "f")).toEqual([0, 0, 1, 1, 1]);
+  expect(await listening(page, [...POINTER, ...HEARD])).toEqual([0, 0, 1, 1, 1]);
   await runTo(page, start + RESOLUTION);
-  expect(await listening(page, POINTER, "f")).toEqual([1, 1, 1]);
-  expect(await listening(page, POINTER)).toEqual([1, 1, 1]);
+  expect(await listening(page, POINTER, "f")).toEqual([1, 1]);
+  expect(await listening(page, POINTER)).toEqual([1, 1]);
   // The move was counted: the deadline is 15 min after it, within the resolution.
   const expires = await page.evaluate(() => auth.idleExpiresAt);
   expect(expires).toBeGreaterThanOrEqual(start + 15 * MINUTE);
