@@ -231,7 +231,11 @@ impl Engine {
             1 => self.session.idle_expires_at(),
             _ => self.session.token_expires_at(),
         };
-        at.map_or(JsValue::NULL, |at| JsValue::from_f64(at.as_millis() as f64))
+        // As far away as the clock that reaches it first says, dated by the wall clock now: a
+        // wall clock set back does not push the date out (as the events' `expiresAt`).
+        at.map_or(JsValue::NULL, |at| {
+            JsValue::from_f64(self.session.projected(at).as_millis() as f64)
+        })
     }
 
     /// Whether callers that got "wait" (and `start()`) must go on waiting; a bounded time.

@@ -346,7 +346,11 @@ test.describe("hostile input and unlucky clocks", () => {
     await client(page, { idleTimeoutMs: MINUTE, warnBeforeIdleMs: 0 });
     await evaluate(page, () => auth.setSession({ access_token: "a1", expires_in: 7200 }));
     const start = await evaluate(page, () => Date.now());
+    const getters = () => evaluate(page, () => [auth.idleExpiresAt, auth.tokenExpiresAt]);
+    expect(await getters()).toEqual([start + MINUTE, start + 2 * HOUR]);
     await page.clock.setSystemTime(start - HOUR); // Date.now() only: performance.now() runs on
+    // The getters date the deadlines by the clock the app reads now: as far away as before.
+    expect(await getters()).toEqual([start - HOUR + MINUTE, start - HOUR + 2 * HOUR]);
     const seen = [];
     let elapsed = 0;
     for (const minute of [2, 5, 15, 30, 59]) {
