@@ -15,6 +15,9 @@ import { Timer } from "./timer.js";
 
 export { init };
 
+// Engine.input kinds (IN_* in src/engine.rs).
+const CLOCK = 0, ACTIVITY = 1, TIMEOUT = 2, RESUME = 3, HIDDEN = 4, LOGOUT = 5, RENEWAL_FAILED = 6, THRESHOLD = 7,
+  DEADLINE = 8, ACCESS = 9, WAITING = 10;
 // Engine.poll command kinds.
 const RENEW = 1, CANCEL_RENEWAL = 2, EMIT = 3, END_SERVER_SESSION = 4, BROADCAST = 5, REVOKE = 6, LOG = 7;
 // The options in the order Engine takes their values (OPTION_NAMES in src/core/options.rs).
@@ -73,7 +76,7 @@ export class AuthClient {
   #page = globalThis;
   #events = new Events();
   #logger; // the `logger` option (the engine checked it)
-  #timer = new Timer(() => this.#input((engine) => engine.timeout()));
+  #timer = new Timer(() => this.#input((engine) => engine.input(TIMEOUT)));
   #activity;
   #tabs = null;
   #renewal = null; // { id, controller, sent }: the renewal the engine waits for
@@ -105,15 +108,15 @@ export class AuthClient {
     // a page the user made visible counts as activity. A page being hidden tells the other tabs
     // its last activity at once.
     this.#activity = new Activity(
-      (wall, mono) => this.#input((engine) => engine.activity(wall, mono)),
+      (wall, mono) => this.#input((engine) => engine.input(ACTIVITY, wall, mono)),
       (at) => {
         if (this.#timer.at < 0 || at < this.#timer.at) this.#timer.arm(at);
       },
       (hidden, visible, wall, mono) =>
         this.#input((engine) => {
-          if (hidden) return engine.hidden();
-          engine.timeout();
-          if (visible) engine.activity(wall, mono);
+          if (hidden) return engine.input(HIDDEN);
+          engine.input(TIMEOUT);
+          if (visible) engine.input(ACTIVITY, wall, mono);
         }),
     );
   }
@@ -124,8 +127,8 @@ export class AuthClient {
    */
   async start() {
     this.#live();
-    this.#input((engine) => engine.resume());
-    while (this.#engine.waiting) {
+    this.#input((engine) => engine.input(RESUME));
+    while (this.#engine.input(WAITING)) {
       await this.#renewalSettled();
       this.#live();
     }
@@ -157,13 +160,13 @@ export class AuthClient {
 
   /** App-reported activity: counts like a user event. */
   touch() {
-    if (!this.#disposed) this.#input((engine, wall, mono) => engine.activity(wall, mono));
+    if (!this.#disposed) this.#input((engine, wall, mono) => engine.input(ACTIVITY, wall, mono));
   }
 
   /** Tears down now, reason "logout", and ends the server session. */
   async logout() {
     this.#live();
-    this.#input((engine) => engine.logout());
+    this.#input((engine) => engine.input(LOGOUT));
   }
 
   /** Calls `listener(detail)` on each `event`; returns the function that unsubscribes it. */
@@ -216,8 +219,8 @@ export class AuthClient {
     const engine = this.#engine;
     const wall = Date.now();
     const mono = performance.now();
-    engine.clock(wall, mono);
-    this.#activity?.flush((wall, mono) => engine.activity(wall, mono));
+    engine.input(CLOCK, wall, mono);
+    this.#activity?.flush((wall, mono) => engine.input(ACTIVITY, wall, mono));
     const result = step(engine, wall, mono);
     this.#drive(wall, mono);
     return result;
@@ -239,10 +242,10 @@ export class AuthClient {
       else if (kind === REVOKE) revoke(this.#page, this.#endpoints, a);
       else if (kind === LOG) events.push(() => write(this.#logger, a, b, c));
     }
-    if (this.#activity) this.#activity.setThreshold(engine.threshold(), wall - mono);
-    const at = engine.deadline();
+    if (this.#activity) this.#activity.setThreshold(engine.input(THRESHOLD), wall - mono);
+    const at = engine.input(DEADLINE);
     if (at !== this.#timer.at) this.#timer.arm(at);
-    if (!engine.waiting && this.#settled) {
+    if (!engine.input(WAITING) && this.#settled) {
       this.#settled.resolve();
       this.#settled = null;
     }
@@ -277,7 +280,7 @@ export class AuthClient {
   // is in flight, null when none can be had.
   #access() {
     return this.#input((engine) => {
-      const generation = engine.access();
+      const generation = engine.input(ACCESS);
       if (generation === WAIT) return WAIT;
       if (generation < 1) return (this.#current = null); // none: keep no copy of the old one
       if (this.#current?.generation !== generation) this.#current = { token: engine.token(), generation };
@@ -314,7 +317,7 @@ export class AuthClient {
     try {
       answer = await requestRenewal(this.#page, this.#endpoints, idleMs, refreshToken, signal);
     } catch {
-      if (!this.#disposed && !signal.aborted) this.#input((engine) => engine.renewalFailed(id));
+      if (!this.#disposed && !signal.aborted) this.#input((engine) => engine.input(RENEWAL_FAILED, id));
       return;
     }
     // Reported even when the engine stopped waiting for it: it takes a rotated refresh token.

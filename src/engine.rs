@@ -47,6 +47,29 @@ pub struct Engine {
 const WAIT: f64 = -1.0;
 const UNAVAILABLE: f64 = -2.0;
 
+/// `input` kinds (`js/index.js` has the same numbers).
+pub const IN_CLOCK: u8 = 0;
+/// See [`Engine::input`].
+pub const IN_ACTIVITY: u8 = 1;
+/// See [`Engine::input`].
+pub const IN_TIMEOUT: u8 = 2;
+/// See [`Engine::input`].
+pub const IN_RESUME: u8 = 3;
+/// See [`Engine::input`].
+pub const IN_HIDDEN: u8 = 4;
+/// See [`Engine::input`].
+pub const IN_LOGOUT: u8 = 5;
+/// See [`Engine::input`].
+pub const IN_RENEWAL_FAILED: u8 = 6;
+/// See [`Engine::input`].
+pub const IN_THRESHOLD: u8 = 7;
+/// See [`Engine::input`].
+pub const IN_DEADLINE: u8 = 8;
+/// See [`Engine::input`].
+pub const IN_ACCESS: u8 = 9;
+/// See [`Engine::input`].
+pub const IN_WAITING: u8 = 10;
+
 /// `poll` command kinds.
 const RENEW: f64 = 1.0;
 const CANCEL_RENEWAL: f64 = 2.0;
@@ -82,20 +105,31 @@ impl Engine {
         Ok(Engine { session: Session::new(config), now: Instant::default() })
     }
 
-    /// The clocks now: `Date.now()` and `performance.now()`. Every other input happens at the
-    /// time of the last call.
-    pub fn clock(&mut self, wall: f64, mono: f64) {
-        self.now = Instant::from_js(wall, mono);
-    }
-
-    /// Real user activity at `wall`/`mono` (when the event happened, by both clocks).
-    pub fn activity(&mut self, wall: f64, mono: f64) {
-        self.session.handle_activity(Instant::from_js(wall, mono));
-    }
-
-    /// Time passed: the timer fired, or the page came back.
-    pub fn timeout(&mut self) {
-        self.session.handle_timeout(self.now);
+    /// The inputs and readings that take at most two numbers and give one, as one export (each
+    /// export costs its own glue in both files): `kind` one of the `IN_*` constants, `a` and `b`
+    /// its arguments — [`IN_CLOCK`] (`wall`, `mono`): [`Engine::clock`]; [`IN_ACTIVITY`]
+    /// (`wall`, `mono`): [`Engine::activity`]; [`IN_TIMEOUT`]: [`Engine::timeout`];
+    /// [`IN_RESUME`]: [`Engine::resume`]; [`IN_HIDDEN`]: [`Engine::hidden`]; [`IN_LOGOUT`]:
+    /// [`Engine::logout`]; [`IN_RENEWAL_FAILED`] (`id`): [`Engine::renewal_failed`];
+    /// [`IN_THRESHOLD`]: [`Engine::threshold`]; [`IN_DEADLINE`]: [`Engine::deadline`];
+    /// [`IN_ACCESS`]: [`Engine::access`]; [`IN_WAITING`]: [`Engine::waiting`] as 1 or 0. Returns
+    /// the reading, 0 for an input; an unknown `kind` does nothing.
+    pub fn input(&mut self, kind: u8, a: f64, b: f64) -> f64 {
+        match kind {
+            IN_CLOCK => self.clock(a, b),
+            IN_ACTIVITY => self.activity(a, b),
+            IN_TIMEOUT => self.timeout(),
+            IN_RESUME => self.resume(),
+            IN_HIDDEN => self.hidden(),
+            IN_LOGOUT => self.logout(),
+            IN_RENEWAL_FAILED => self.renewal_failed(a),
+            IN_THRESHOLD => return self.threshold(),
+            IN_DEADLINE => return self.deadline(),
+            IN_ACCESS => return self.access(),
+            IN_WAITING => return self.waiting() as u8 as f64,
+            _ => {}
+        }
+        0.0
     }
 
     /// `setSession(response)` with the response's fields (see [`Engine::renewal_answered`]);
@@ -106,22 +140,6 @@ impl Engine {
         self.session
             .handle_sign_in(self.now, response)
             .map_err(|bad| type_error("bad_token_response", bad.message()))
-    }
-
-    /// `start()`.
-    pub fn resume(&mut self) {
-        self.session.handle_resume(self.now);
-    }
-
-    /// A caller wants a token: the generation of the token to attach (1 or more) when one is
-    /// ready, -1 to wait while `waiting`, -2 when none can be had. The token itself changes
-    /// only with its generation: read it with [`Engine::token`] when that is new.
-    pub fn access(&mut self) -> f64 {
-        match self.session.access_token(self.now) {
-            TokenAccess::Ready { generation, .. } => generation as f64,
-            TokenAccess::Wait => WAIT,
-            TokenAccess::Unavailable => UNAVAILABLE,
-        }
     }
 
     /// The token that `access` answered with a generation for; `undefined` when it answered
@@ -182,42 +200,10 @@ impl Engine {
         self.renewal(id, outcome);
     }
 
-    /// The renewal request `id` failed before a response.
-    #[wasm_bindgen(js_name = renewalFailed)]
-    pub fn renewal_failed(&mut self, id: f64) {
-        self.renewal(id, RenewalOutcome::Network);
-    }
-
-    /// The page is being hidden or left (it may be frozen next).
-    pub fn hidden(&mut self) {
-        self.session.handle_hidden(self.now);
-    }
-
     /// A message another tab's engine broadcast (see `poll`); anything else is ignored.
     pub fn tab(&mut self, message: JsValue) {
         if let Some(message) = tab_message(&message) {
             self.session.handle_tab_message(self.now, message);
-        }
-    }
-
-    /// `logout()`.
-    pub fn logout(&mut self) {
-        self.session.handle_logout(self.now);
-    }
-
-    /// Activity an event reports at once when it happens at or after this reading of the
-    /// monotonic clock (or as many milliseconds after the last `clock` by the wall clock);
-    /// earlier events may wait. Infinity: none need to.
-    pub fn threshold(&self) -> f64 {
-        self.mono_time(Some(self.session.activity_report_threshold()))
-    }
-
-    /// When to call `timeout` next, as a reading of the monotonic clock (the deadline may be
-    /// the wall clock's: it is as far away), or -1 for never.
-    pub fn deadline(&self) -> f64 {
-        match self.session.poll_timeout() {
-            Some(at) => self.mono_time(Some(at)),
-            None => -1.0,
         }
     }
 
@@ -232,12 +218,6 @@ impl Engine {
             _ => self.session.token_expires_at(),
         };
         at.map_or(JsValue::NULL, |at| JsValue::from_f64(at.as_millis() as f64))
-    }
-
-    /// Whether callers that got "wait" (and `start()`) must go on waiting; a bounded time.
-    #[wasm_bindgen(getter)]
-    pub fn waiting(&self) -> bool {
-        self.session.callers_wait()
     }
 
     /// Whether a request to this URL (`URL.protocol` and `URL.origin`) may carry the token
@@ -357,6 +337,74 @@ fn event_parts(event: Event) -> (&'static str, JsValue) {
 }
 
 impl Engine {
+    /// The clocks now: `Date.now()` and `performance.now()`. Every other input happens at the
+    /// time of the last call.
+    pub fn clock(&mut self, wall: f64, mono: f64) {
+        self.now = Instant::from_js(wall, mono);
+    }
+
+    /// Real user activity at `wall`/`mono` (when the event happened, by both clocks).
+    pub fn activity(&mut self, wall: f64, mono: f64) {
+        self.session.handle_activity(Instant::from_js(wall, mono));
+    }
+
+    /// Time passed: the timer fired, or the page came back.
+    pub fn timeout(&mut self) {
+        self.session.handle_timeout(self.now);
+    }
+
+    /// `start()`.
+    pub fn resume(&mut self) {
+        self.session.handle_resume(self.now);
+    }
+
+    /// A caller wants a token: the generation of the token to attach (1 or more) when one is
+    /// ready, -1 to wait while [`Engine::waiting`], -2 when none can be had. The token itself changes
+    /// only with its generation: read it with [`Engine::token`] when that is new.
+    pub fn access(&mut self) -> f64 {
+        match self.session.access_token(self.now) {
+            TokenAccess::Ready { generation, .. } => generation as f64,
+            TokenAccess::Wait => WAIT,
+            TokenAccess::Unavailable => UNAVAILABLE,
+        }
+    }
+
+    /// The renewal request `id` failed before a response.
+    pub fn renewal_failed(&mut self, id: f64) {
+        self.renewal(id, RenewalOutcome::Network);
+    }
+
+    /// The page is being hidden or left (it may be frozen next).
+    pub fn hidden(&mut self) {
+        self.session.handle_hidden(self.now);
+    }
+
+    /// `logout()`.
+    pub fn logout(&mut self) {
+        self.session.handle_logout(self.now);
+    }
+
+    /// Activity an event reports at once when it happens at or after this reading of the
+    /// monotonic clock (or as many milliseconds after the last `clock` by the wall clock);
+    /// earlier events may wait. Infinity: none need to.
+    pub fn threshold(&self) -> f64 {
+        self.mono_time(Some(self.session.activity_report_threshold()))
+    }
+
+    /// When to call `timeout` next, as a reading of the monotonic clock (the deadline may be
+    /// the wall clock's: it is as far away), or -1 for never.
+    pub fn deadline(&self) -> f64 {
+        match self.session.poll_timeout() {
+            Some(at) => self.mono_time(Some(at)),
+            None => -1.0,
+        }
+    }
+
+    /// Whether callers that got "wait" (and `start()`) must go on waiting; a bounded time.
+    pub fn waiting(&self) -> bool {
+        self.session.callers_wait()
+    }
+
     /// `state`, for Rust callers (the browser tests); JavaScript asks [`Engine::query`].
     pub fn phase(&self) -> JsValue {
         JsValue::from_str(self.session.phase().as_str())
