@@ -18,6 +18,9 @@ export { init };
 // Engine.input kinds (IN_* in src/engine.rs).
 const CLOCK = 0, ACTIVITY = 1, TIMEOUT = 2, RESUME = 3, HIDDEN = 4, LOGOUT = 5, RENEWAL_FAILED = 6, THRESHOLD = 7,
   DEADLINE = 8, ACCESS = 9, WAITING = 10;
+// Engine.call kinds (CALL_* in src/engine.rs), and the flags of RESPONSE.
+const SIGN_IN = 0, TOKEN = 1, RESPONSE = 2, RENEWAL_ANSWERED = 3, TAB = 4, QUERY = 5, ALLOWS = 6, ENDPOINTS = 7, POLL = 8;
+const RETRIED = 1, REPLAYABLE = 2, ALLOWED = 4;
 // Engine.poll command kinds.
 const RENEW = 1, CANCEL_RENEWAL = 2, EMIT = 3, END_SERVER_SESSION = 4, BROADCAST = 5, REVOKE = 6, LOG = 7;
 // The options in the order Engine takes their values (OPTION_NAMES in src/core/options.rs).
@@ -91,7 +94,9 @@ export class AuthClient {
     access: () => this.#access(),
     token: () => this.#token(),
     response: (status, challenge, generation, retried, replayable, url) =>
-      this.#input((engine) => engine.response(status, challenge, generation, retried, replayable, this.#allows(url))),
+      this.#input((engine) =>
+        engine.call(RESPONSE, challenge, undefined, status, generation,
+          (retried && RETRIED) | (replayable && REPLAYABLE) | (this.#allows(url) && ALLOWED))),
   };
 
   constructor(options) {
@@ -100,9 +105,9 @@ export class AuthClient {
     const [values, unknown] = readOptions(options);
     this.#engine = new Engine(values, unknown, globalThis.location?.origin ?? "null");
     this.#logger = values?.[11];
-    this.#endpoints = this.#engine.endpoints;
+    this.#endpoints = this.#engine.call(ENDPOINTS);
     if (this.#endpoints[4] && typeof BroadcastChannel === "function") {
-      this.#tabs = new Tabs(`authpulse/1 ${this.#endpoints[0]}`, (data) => this.#input((engine) => engine.tab(data)));
+      this.#tabs = new Tabs(`authpulse/1 ${this.#endpoints[0]}`, (data) => this.#input((engine) => engine.call(TAB, data)));
     }
     // Deadlines first, so that coming back after the deadline never revives the session; then
     // a page the user made visible counts as activity. A page being hidden tells the other tabs
@@ -140,7 +145,7 @@ export class AuthClient {
   setSession(tokenResponse) {
     this.#live();
     const fields = tokenFields(tokenResponse);
-    this.#input((engine) => engine.signIn(fields));
+    this.#input((engine) => engine.call(SIGN_IN, fields));
   }
 
   /**
@@ -205,7 +210,7 @@ export class AuthClient {
 
   // What a getter reports (Engine.query), with the deadlines checked first.
   #query(what) {
-    return this.#input((engine) => engine.query(what));
+    return this.#input((engine) => engine.call(QUERY, undefined, undefined, what));
   }
 
   #live() {
@@ -229,7 +234,7 @@ export class AuthClient {
   #drive(wall, mono) {
     const engine = this.#engine;
     const events = [];
-    for (let command; (command = engine.poll());) {
+    for (let command; (command = engine.call(POLL));) {
       const [kind, a, b, c] = command;
       if (kind === RENEW) this.#renew(a, b, c);
       else if (kind === CANCEL_RENEWAL) this.#cancelRenewal(a, b);
@@ -270,7 +275,7 @@ export class AuthClient {
     let allowed = this.#origins.get(key);
     if (allowed === undefined) {
       const { protocol, origin } = new URL(url);
-      allowed = this.#engine.allows(protocol, origin);
+      allowed = this.#engine.call(ALLOWS, protocol, origin);
       if (http && this.#origins.size < 64) this.#origins.set(key, allowed);
     }
     return allowed;
@@ -283,7 +288,7 @@ export class AuthClient {
       const generation = engine.input(ACCESS);
       if (generation === WAIT) return WAIT;
       if (generation < 1) return (this.#current = null); // none: keep no copy of the old one
-      if (this.#current?.generation !== generation) this.#current = { token: engine.token(), generation };
+      if (this.#current?.generation !== generation) this.#current = { token: engine.call(TOKEN), generation };
       return this.#current;
     });
   }
@@ -321,7 +326,7 @@ export class AuthClient {
       return;
     }
     // Reported even when the engine stopped waiting for it: it takes a rotated refresh token.
-    if (!this.#disposed) this.#input((engine) => engine.renewalAnswered(id, answer.status, answer.fields, answer.retryAfter));
+    if (!this.#disposed) this.#input((engine) => engine.call(RENEWAL_ANSWERED, answer.fields, undefined, id, answer.status, answer.retryAfter));
   }
 
   // The engine stopped waiting for renewal `id`: abort it, unless its grant went out (keepSent).

@@ -70,6 +70,31 @@ pub const IN_ACCESS: u8 = 9;
 /// See [`Engine::input`].
 pub const IN_WAITING: u8 = 10;
 
+/// `call` kinds (`js/index.js` has the same numbers).
+pub const CALL_SIGN_IN: u8 = 0;
+/// See [`Engine::call`].
+pub const CALL_TOKEN: u8 = 1;
+/// See [`Engine::call`].
+pub const CALL_RESPONSE: u8 = 2;
+/// See [`Engine::call`].
+pub const CALL_RENEWAL_ANSWERED: u8 = 3;
+/// See [`Engine::call`].
+pub const CALL_TAB: u8 = 4;
+/// See [`Engine::call`].
+pub const CALL_QUERY: u8 = 5;
+/// See [`Engine::call`].
+pub const CALL_ALLOWS: u8 = 6;
+/// See [`Engine::call`].
+pub const CALL_ENDPOINTS: u8 = 7;
+/// See [`Engine::call`].
+pub const CALL_POLL: u8 = 8;
+/// `CALL_RESPONSE` flag: the request was already retried once.
+pub const RESPONSE_RETRIED: u8 = 1;
+/// `CALL_RESPONSE` flag: the request can be sent again.
+pub const RESPONSE_REPLAYABLE: u8 = 2;
+/// `CALL_RESPONSE` flag: the response's final URL is on an allowed origin.
+pub const RESPONSE_ALLOWED: u8 = 4;
+
 /// `poll` command kinds.
 const RENEW: f64 = 1.0;
 const CANCEL_RENEWAL: f64 = 2.0;
@@ -132,9 +157,102 @@ impl Engine {
         0.0
     }
 
+    /// The calls that take or give JavaScript values, as one export (each export costs its own
+    /// glue in both files): `kind` one of the `CALL_*` constants, `x`, `y`, `a`, `b`, `c` its
+    /// arguments (unused ones `undefined` or 0) —
+    /// [`CALL_SIGN_IN`] (`x` the fields): [`Engine::sign_in`], `undefined` or a thrown
+    /// `TypeError`; [`CALL_TOKEN`]: [`Engine::token`]; [`CALL_RESPONSE`] (`x`
+    /// `WWW-Authenticate`, `a` status, `b` generation, `c` the flags [`RESPONSE_RETRIED`] |
+    /// [`RESPONSE_REPLAYABLE`] | [`RESPONSE_ALLOWED`]): [`Engine::response`];
+    /// [`CALL_RENEWAL_ANSWERED`] (`x` the fields, `a` id, `b` status, `c` Retry-After in ms):
+    /// [`Engine::renewal_answered`]; [`CALL_TAB`] (`x` the message): [`Engine::tab`];
+    /// [`CALL_QUERY`] (`a` what): [`Engine::query`]; [`CALL_ALLOWS`] (`x` protocol, `y`
+    /// origin): [`Engine::allows`]; [`CALL_ENDPOINTS`]: [`Engine::endpoints`]; [`CALL_POLL`]:
+    /// [`Engine::poll`]. Inputs give `undefined`, and so does an unknown `kind`.
+    pub fn call(
+        &mut self,
+        kind: u8,
+        x: JsValue,
+        y: JsValue,
+        a: f64,
+        b: f64,
+        c: f64,
+    ) -> Result<JsValue, JsValue> {
+        Ok(match kind {
+            CALL_SIGN_IN => {
+                self.sign_in(x)?;
+                JsValue::UNDEFINED
+            }
+            CALL_TOKEN => {
+                self.token().map_or(JsValue::UNDEFINED, |token| JsValue::from_str(&token))
+            }
+            CALL_RESPONSE => {
+                let flag = |bit: u8| c as u8 & bit != 0;
+                let decision = self.response(
+                    a as u16,
+                    x,
+                    b,
+                    flag(RESPONSE_RETRIED),
+                    flag(RESPONSE_REPLAYABLE),
+                    flag(RESPONSE_ALLOWED),
+                );
+                JsValue::from_f64(decision.into())
+            }
+            CALL_RENEWAL_ANSWERED => {
+                self.renewal_answered(a, b as u16, x, c);
+                JsValue::UNDEFINED
+            }
+            CALL_TAB => {
+                self.tab(x);
+                JsValue::UNDEFINED
+            }
+            CALL_QUERY => self.query(a as u8),
+            CALL_ALLOWS => JsValue::from_bool(self.allows(x, y)),
+            CALL_ENDPOINTS => self.endpoints().into(),
+            CALL_POLL => self.poll(),
+            _ => JsValue::UNDEFINED,
+        })
+    }
+}
+
+/// An event's name and `detail` object.
+fn event_parts(event: Event) -> (&'static str, JsValue) {
+    let detail: JsValue = Object::new().into();
+    let name = match event {
+        Event::Renewed { expires_at }
+        | Event::IdleWarning { expires_at }
+        | Event::SignedIn { expires_at } => {
+            set(&detail, "expiresAt", &JsValue::from_f64(expires_at.as_millis() as f64));
+            match event {
+                Event::Renewed { .. } => "renewed",
+                Event::SignedIn { .. } => "signedin",
+                _ => "idlewarning",
+            }
+        }
+        Event::StateChange { state } => {
+            set(&detail, "state", &JsValue::from_str(state.as_str()));
+            "statechange"
+        }
+        Event::Active => "active",
+        Event::Expired { reason } => {
+            set(&detail, "reason", &JsValue::from_str(reason.as_str()));
+            "expired"
+        }
+        Event::Error { code } => {
+            set(&detail, "code", &JsValue::from_str(code.code()));
+            set(&detail, "message", &JsValue::from_str(code.message()));
+            if let crate::core::ErrorCode::Status(status) = code {
+                set(&detail, "status", &JsValue::from_f64(status.into()));
+            }
+            "error"
+        }
+    };
+    (name, detail)
+}
+
+impl Engine {
     /// `setSession(response)` with the response's fields (see [`Engine::renewal_answered`]);
     /// throws a `TypeError` with code `bad_token_response`.
-    #[wasm_bindgen(js_name = signIn)]
     pub fn sign_in(&mut self, fields: JsValue) -> Result<(), JsValue> {
         let response = token_response(&fields).unwrap_or_default();
         self.session
@@ -186,7 +304,6 @@ impl Engine {
     /// plain values (`exp` and `iat` the claims of a JWT access token), or `null` when the body
     /// was not a JSON object — and the delay its `Retry-After` header asked for in ms (NaN
     /// without one).
-    #[wasm_bindgen(js_name = renewalAnswered)]
     pub fn renewal_answered(&mut self, id: f64, status: u16, fields: JsValue, retry_after_ms: f64) {
         let error = fields.dyn_ref::<Array>().and_then(|fields| text(&fields.get(6), 64));
         // NaN: none; a date in the past: at once.
@@ -229,7 +346,6 @@ impl Engine {
 
     /// Where renewals go, and how: `[url, clientId, revokeUrl, logoutUrl, crossTab]`,
     /// `clientId` null for the session strategy.
-    #[wasm_bindgen(getter)]
     pub fn endpoints(&self) -> Array {
         let config = self.session.config();
         let (renew, client_id, revoke) = match &config.strategy {
@@ -299,44 +415,7 @@ impl Engine {
         };
         Array::of4(&a, &b, &c, &d).into()
     }
-}
 
-/// An event's name and `detail` object.
-fn event_parts(event: Event) -> (&'static str, JsValue) {
-    let detail: JsValue = Object::new().into();
-    let name = match event {
-        Event::Renewed { expires_at }
-        | Event::IdleWarning { expires_at }
-        | Event::SignedIn { expires_at } => {
-            set(&detail, "expiresAt", &JsValue::from_f64(expires_at.as_millis() as f64));
-            match event {
-                Event::Renewed { .. } => "renewed",
-                Event::SignedIn { .. } => "signedin",
-                _ => "idlewarning",
-            }
-        }
-        Event::StateChange { state } => {
-            set(&detail, "state", &JsValue::from_str(state.as_str()));
-            "statechange"
-        }
-        Event::Active => "active",
-        Event::Expired { reason } => {
-            set(&detail, "reason", &JsValue::from_str(reason.as_str()));
-            "expired"
-        }
-        Event::Error { code } => {
-            set(&detail, "code", &JsValue::from_str(code.code()));
-            set(&detail, "message", &JsValue::from_str(code.message()));
-            if let crate::core::ErrorCode::Status(status) = code {
-                set(&detail, "status", &JsValue::from_f64(status.into()));
-            }
-            "error"
-        }
-    };
-    (name, detail)
-}
-
-impl Engine {
     /// The clocks now: `Date.now()` and `performance.now()`. Every other input happens at the
     /// time of the last call.
     pub fn clock(&mut self, wall: f64, mono: f64) {
