@@ -31,7 +31,7 @@ use crate::core::{
     Command, Config, Event, ExpiresIn, Instant, Log, RawOptions, RenewalId, RenewalOutcome,
     ResponseInfo, RetryDecision, Session, TokenAccess, TokenResponse,
 };
-use crate::tab_wire::{tab_message, tab_message_value, text};
+use crate::tab_wire::{push_number, push_text, tab_message, tab_message_value, text};
 
 /// The session core as the JavaScript adapters drive it. Not part of the public API: apps use
 /// `AuthClient`.
@@ -377,43 +377,51 @@ impl Engine {
         let Some(command) = self.session.poll_command() else {
             return JsValue::UNDEFINED;
         };
-        let kind = |kind: f64| JsValue::from_f64(kind);
-        let refresh =
-            |token: Option<String>| token.map_or(JsValue::NULL, |token| JsValue::from_str(&token));
-        let (a, b, c, d) = match command {
-            Command::Renew { id, idle_ms, refresh_token } => (
-                kind(RENEW),
-                JsValue::from_f64(id.0 as f64),
-                JsValue::from_f64(idle_ms as f64),
-                refresh(refresh_token),
-            ),
-            Command::CancelRenewal(id) => (
-                kind(CANCEL_RENEWAL),
-                JsValue::from_f64(id.0 as f64),
-                JsValue::from_bool(self.session.config().grants_refresh_tokens()),
-                JsValue::NULL,
-            ),
+        // Built by appending, each value through one shared helper: a conversion and a drop
+        // written out at every field cost more.
+        let out = Array::new();
+        match command {
+            Command::Renew { id, idle_ms, refresh_token } => {
+                push_number(&out, RENEW);
+                push_number(&out, id.0 as f64);
+                push_number(&out, idle_ms as f64);
+                push_text(&out, refresh_token.as_deref());
+            }
+            Command::CancelRenewal(id) => {
+                push_number(&out, CANCEL_RENEWAL);
+                push_number(&out, id.0 as f64);
+                out.push(&JsValue::from_bool(self.session.config().grants_refresh_tokens()));
+            }
             Command::Emit(event) => {
+                push_number(&out, EMIT);
                 let (name, detail) = event_parts(event);
-                (kind(EMIT), JsValue::from_str(name), detail, JsValue::NULL)
+                push_text(&out, Some(name));
+                out.push(&detail);
             }
             Command::EndServerSession { refresh_token } => {
-                (kind(END_SERVER_SESSION), refresh(refresh_token), JsValue::NULL, JsValue::NULL)
+                push_number(&out, END_SERVER_SESSION);
+                push_text(&out, refresh_token.as_deref());
             }
             Command::Revoke(refresh_token) => {
-                (kind(REVOKE), refresh(Some(refresh_token)), JsValue::NULL, JsValue::NULL)
+                push_number(&out, REVOKE);
+                push_text(&out, Some(&refresh_token));
             }
             Command::Broadcast(message) => {
-                (kind(BROADCAST), tab_message_value(message), JsValue::NULL, JsValue::NULL)
+                push_number(&out, BROADCAST);
+                out.push(&tab_message_value(message));
             }
-            Command::Log(Log { line, at, word }) => (
-                kind(LOG),
-                JsValue::from_f64(line as u8 as f64),
-                JsValue::from_f64(at.as_millis() as f64),
-                JsValue::from_str(word),
-            ),
-        };
-        Array::of4(&a, &b, &c, &d).into()
+            Command::Log(Log { line, at, word }) => {
+                push_number(&out, LOG);
+                push_number(&out, line as u8 as f64);
+                push_number(&out, at.as_millis() as f64);
+                push_text(&out, Some(word));
+            }
+        }
+        // Always four elements: null for the ones a kind does not use.
+        for _ in out.length()..4 {
+            push_text(&out, None);
+        }
+        out.into()
     }
 
     /// The clocks now: `Date.now()` and `performance.now()`. Every other input happens at the
