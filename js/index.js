@@ -39,7 +39,7 @@ const parseOrigin = (text) => {
     const url = new URL(text);
     const more = url.pathname !== "/" || url.search !== "" || url.hash !== "" ||
       url.username !== "" || url.password !== "" || /[?#]/.test(text);
-    return { protocol: url.protocol, origin: url.origin, more };
+    return [url.protocol, url.origin, more];
   } catch {
     return null;
   }

@@ -112,7 +112,7 @@ const MAX_TEXT_LEN: u32 = 8 * 1024;
 impl Engine {
     /// Validates the options: `values` the option values in the order of
     /// [`OPTION_NAMES`](crate::core::options::OPTION_NAMES) (with `allowedOrigins` entries
-    /// already parsed by the browser's URL parser into `{protocol, origin, more}` or `null`),
+    /// already parsed by the browser's URL parser into `[protocol, origin, more]` or `null`),
     /// or `undefined` for none; `unknown` the first option name that is not one. Throws a
     /// `TypeError` naming the option.
     #[wasm_bindgen(constructor)]
@@ -578,18 +578,18 @@ fn read_options(values: &Array, raw: &mut RawOptions) {
     raw.logger = raw_value(value(11), |logger| logger.is_object().then_some(true));
 }
 
-/// `allowedOrigins` as the adapter parsed it: an array of `{protocol, origin, more}` or `null`.
+/// `allowedOrigins` as the adapter parsed it: an array of `[protocol, origin, more]` or `null`.
 fn origins(value: &JsValue) -> Option<Vec<ParsedOrigin>> {
     let entries = value.dyn_ref::<Array>()?;
     // A loop rather than `collect`: the iterator adapters cost more code than they save.
     let mut parsed = Vec::new();
     for entry in entries.iter() {
-        let part = |name: &str| Reflect::get(&entry, &JsValue::from_str(name)).ok();
-        parsed.push(ParsedOrigin(entry.is_object().then(|| ParsedUrl {
-            protocol: part("protocol").and_then(|v| text(&v, MAX_TEXT_LEN)).unwrap_or_default(),
-            origin: part("origin").and_then(|v| text(&v, MAX_TEXT_LEN)).unwrap_or_default(),
-            has_more_than_origin: part("more").and_then(|v| v.as_bool()).unwrap_or(true),
-        })));
+        let url = entry.dyn_ref::<Array>().map(|parts| ParsedUrl {
+            protocol: text(&parts.get(0), MAX_TEXT_LEN).unwrap_or_default(),
+            origin: text(&parts.get(1), MAX_TEXT_LEN).unwrap_or_default(),
+            has_more_than_origin: parts.get(2).as_bool().unwrap_or(true),
+        });
+        parsed.push(ParsedOrigin(url));
     }
     Some(parsed)
 }

@@ -31,7 +31,7 @@ export function oddOptions() {
 export function origin(text) {
   try {
     const url = new URL(text);
-    return { protocol: url.protocol, origin: url.origin, more: url.pathname !== "/" || url.search !== "" };
+    return [url.protocol, url.origin, url.pathname !== "/" || url.search !== ""];
   } catch { return null; }
 }
 export function isTypeError(value) { return value instanceof TypeError; }
