@@ -356,14 +356,13 @@ impl Engine {
                 revoke_url,
             } => (token_endpoint, Some(client_id), revoke_url.as_ref()),
         };
-        let text = |value: Option<&String>| value.map_or(JsValue::NULL, |v| JsValue::from_str(v));
-        Array::of5(
-            &JsValue::from_str(renew),
-            &text(client_id),
-            &text(revoke),
-            &text(config.logout_url.as_ref()),
-            &JsValue::from_bool(config.cross_tab),
-        )
+        let out = Array::new();
+        push_text(&out, Some(renew));
+        push_text(&out, client_id.map(String::as_str));
+        push_text(&out, revoke.map(String::as_str));
+        push_text(&out, config.logout_url.as_deref());
+        out.push(&JsValue::from_bool(config.cross_tab));
+        out
     }
 
     /// Takes the next command, `undefined` when there is none:
@@ -583,8 +582,9 @@ fn origins(value: &JsValue) -> Option<Vec<ParsedOrigin>> {
     let entries = value.dyn_ref::<Array>()?;
     // A loop rather than `collect`: the iterator adapters cost more code than they save.
     let mut parsed = Vec::new();
-    for entry in entries.iter() {
-        let url = entry.dyn_ref::<Array>().map(|parts| ParsedUrl {
+    // Indexed: `iter()` would import a second element getter.
+    for index in 0..entries.length() {
+        let url = entries.get(index).dyn_ref::<Array>().map(|parts| ParsedUrl {
             protocol: text(&parts.get(0), MAX_TEXT_LEN).unwrap_or_default(),
             origin: text(&parts.get(1), MAX_TEXT_LEN).unwrap_or_default(),
             has_more_than_origin: parts.get(2).as_bool().unwrap_or(true),
