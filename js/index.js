@@ -33,6 +33,14 @@ const OPTIONS = ["renewUrl", "tokenEndpoint", "clientId", "revokeUrl", "idleTime
 let words;
 const write = (logger, ...line) => (words ??= import("./log.js")).then(({ log }) => log(logger, ...line));
 
+// What the engine throws when it refuses an input, [code, message, option?], as the TypeError
+// callers get (anything else, a bug, as it is).
+const refused = (error) => {
+  if (!Array.isArray(error)) return error;
+  const [code, message, option] = error;
+  return Object.assign(new TypeError(message), option ? { code, option } : { code });
+};
+
 // `allowedOrigins` entries through the browser's URL parser; the engine decides what is valid.
 const parseOrigin = (text) => {
   try {
@@ -103,7 +111,11 @@ export class AuthClient {
     supported();
     if (!ready) throw codedError(Error, "not_initialized", "the WebAssembly module is not loaded: `await init()` before `new AuthClient()`, or use `await createAuthClient()`");
     const [values, unknown] = readOptions(options);
-    this.#engine = new Engine(values, unknown, globalThis.location?.origin ?? "null");
+    try {
+      this.#engine = new Engine(values, unknown, globalThis.location?.origin ?? "null");
+    } catch (error) {
+      throw refused(error);
+    }
     this.#logger = values?.[11];
     this.#endpoints = this.#engine.call(ENDPOINTS);
     if (this.#endpoints[4] && typeof BroadcastChannel === "function") {
@@ -145,7 +157,13 @@ export class AuthClient {
   setSession(tokenResponse) {
     this.#live();
     const fields = tokenFields(tokenResponse);
-    this.#input((engine) => engine.call(SIGN_IN, fields));
+    this.#input((engine) => {
+      try {
+        engine.call(SIGN_IN, fields);
+      } catch (error) {
+        throw refused(error);
+      }
+    });
   }
 
   /**
@@ -239,8 +257,9 @@ export class AuthClient {
       if (kind === RENEW) this.#renew(a, b, c);
       else if (kind === CANCEL_RENEWAL) this.#cancelRenewal(a, b);
       else if (kind === EMIT) {
-        events.push(() => this.#events.emit(a, b));
-        if (a === "renewed") this.#tabs?.stored(b.expiresAt);
+        const detail = Object.fromEntries(b);
+        events.push(() => this.#events.emit(a, detail));
+        if (a === "renewed") this.#tabs?.stored(detail.expiresAt);
         if (a === "expired") this.#tabs?.stored(0);
       } else if (kind === END_SERVER_SESSION) endServerSession(this.#page, this.#endpoints, a);
       else if (kind === BROADCAST) this.#tabs?.post(a);

@@ -21,7 +21,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -113,8 +113,8 @@ impl Engine {
     /// Validates the options: `values` the option values in the order of
     /// [`OPTION_NAMES`](crate::core::options::OPTION_NAMES) (with `allowedOrigins` entries
     /// already parsed by the browser's URL parser into `[protocol, origin, more]` or `null`),
-    /// or `undefined` for none; `unknown` the first option name that is not one. Throws a
-    /// `TypeError` naming the option.
+    /// or `undefined` for none; `unknown` the first option name that is not one. Throws
+    /// `["invalid_option", message, option]` (see [`refusal`]).
     #[wasm_bindgen(constructor)]
     pub fn new(values: JsValue, unknown: JsValue, page_origin: &str) -> Result<Engine, JsValue> {
         let mut raw = RawOptions::default();
@@ -123,9 +123,9 @@ impl Engine {
         }
         raw.unknown = text(&unknown, MAX_TEXT_LEN);
         let config = Config::from_raw(&raw, page_origin).map_err(|error| {
-            let exception = type_error("invalid_option", &error.message());
-            set(&exception, "option", &JsValue::from_str(&error.option));
-            exception
+            let refused = refusal("invalid_option", &error.message());
+            push_text(&refused, Some(&error.option));
+            JsValue::from(refused)
         })?;
         Ok(Engine { session: Session::new(config), now: Instant::default() })
     }
@@ -161,7 +161,7 @@ impl Engine {
     /// glue in both files): `kind` one of the `CALL_*` constants, `x`, `y`, `a`, `b`, `c` its
     /// arguments (unused ones `undefined` or 0) —
     /// [`CALL_SIGN_IN`] (`x` the fields): [`Engine::sign_in`], `undefined` or a thrown
-    /// `TypeError`; [`CALL_TOKEN`]: [`Engine::token`]; [`CALL_RESPONSE`] (`x`
+    /// refusal; [`CALL_TOKEN`]: [`Engine::token`]; [`CALL_RESPONSE`] (`x`
     /// `WWW-Authenticate`, `a` status, `b` generation, `c` the flags [`RESPONSE_RETRIED`] |
     /// [`RESPONSE_REPLAYABLE`] | [`RESPONSE_ALLOWED`]): [`Engine::response`];
     /// [`CALL_RENEWAL_ANSWERED`] (`x` the fields, `a` id, `b` status, `c` Retry-After in ms):
@@ -215,14 +215,17 @@ impl Engine {
     }
 }
 
-/// An event's name and `detail` object.
-fn event_parts(event: Event) -> (&'static str, JsValue) {
-    let detail: JsValue = Object::new().into();
+/// An event's name and `detail` as `[name, value]` pairs, which `js/index.js` makes the object
+/// with `Object.fromEntries`: that defines the properties without calling a setter a page may
+/// have put on `Object.prototype`, and the module needs no property-setting import (which can
+/// throw, so it would come with the glue's exception handling).
+fn event_parts(event: Event) -> (&'static str, Array) {
+    let detail = Array::new();
     let name = match event {
         Event::Renewed { expires_at }
         | Event::IdleWarning { expires_at }
         | Event::SignedIn { expires_at } => {
-            set(&detail, "expiresAt", &JsValue::from_f64(expires_at.as_millis() as f64));
+            field(&detail, "expiresAt", JsValue::from_f64(expires_at.as_millis() as f64));
             match event {
                 Event::Renewed { .. } => "renewed",
                 Event::SignedIn { .. } => "signedin",
@@ -230,19 +233,19 @@ fn event_parts(event: Event) -> (&'static str, JsValue) {
             }
         }
         Event::StateChange { state } => {
-            set(&detail, "state", &JsValue::from_str(state.as_str()));
+            field(&detail, "state", JsValue::from_str(state.as_str()));
             "statechange"
         }
         Event::Active => "active",
         Event::Expired { reason } => {
-            set(&detail, "reason", &JsValue::from_str(reason.as_str()));
+            field(&detail, "reason", JsValue::from_str(reason.as_str()));
             "expired"
         }
         Event::Error { code } => {
-            set(&detail, "code", &JsValue::from_str(code.code()));
-            set(&detail, "message", &JsValue::from_str(code.message()));
+            field(&detail, "code", JsValue::from_str(code.code()));
+            field(&detail, "message", JsValue::from_str(code.message()));
             if let crate::core::ErrorCode::Status(status) = code {
-                set(&detail, "status", &JsValue::from_f64(status.into()));
+                field(&detail, "status", JsValue::from_f64(status.into()));
             }
             "error"
         }
@@ -252,12 +255,12 @@ fn event_parts(event: Event) -> (&'static str, JsValue) {
 
 impl Engine {
     /// `setSession(response)` with the response's fields (see [`Engine::renewal_answered`]);
-    /// throws a `TypeError` with code `bad_token_response`.
+    /// fails with `["bad_token_response", message]` (see [`refusal`]).
     pub fn sign_in(&mut self, fields: JsValue) -> Result<(), JsValue> {
         let response = token_response(&fields).unwrap_or_default();
         self.session
             .handle_sign_in(self.now, response)
-            .map_err(|bad| type_error("bad_token_response", bad.message()))
+            .map_err(|bad| refusal("bad_token_response", bad.message()).into())
     }
 
     /// The token that `access` answered with a generation for; `undefined` when it answered
@@ -368,7 +371,8 @@ impl Engine {
     /// Takes the next command, `undefined` when there is none:
     /// `[1, renewalId, idleMs, refreshToken]` renew, `[2, renewalId, keepSent]` stop waiting
     /// for that renewal (abort it, unless `keepSent` and its request went out: a refresh-token
-    /// grant's answer is still reported), `[3, eventName, detail]` emit an event,
+    /// grant's answer is still reported), `[3, eventName, detailPairs]` emit an event
+    /// (`detailPairs` the `[name, value]` pairs of its `detail`),
     /// `[4, refreshToken]` end the server session, `[5, message]` post `message` to the other
     /// tabs (for their `tab`), `[6, refreshToken]` revoke that refresh token, `[7, line, at, word]`
     /// a decision for the logger (see `core::log`: `line` is a `Line` as a number).
@@ -511,16 +515,23 @@ impl Engine {
     }
 }
 
-/// A `TypeError` with a stable `code`: callers branch on the code, never on the message.
-fn type_error(code: &str, message: &str) -> JsValue {
-    let error: JsValue = js_sys::TypeError::new(message).into();
-    set(&error, "code", &JsValue::from_str(code));
-    error
+/// A refused input as thrown: `[code, message]`, which `js/index.js` throws on as a `TypeError`
+/// with that message and `code` (a stable value callers branch on), and a third element, if
+/// any, as its `option`. Plain data, like an event's detail (see [`event_parts`]).
+fn refusal(code: &str, message: &str) -> Array {
+    let refused = Array::new();
+    push_text(&refused, Some(code));
+    push_text(&refused, Some(message));
+    refused
 }
 
-/// Sets a property of an object made here; a failure only loses the property.
-fn set(target: &JsValue, name: &str, value: &JsValue) {
-    let _ = Reflect::set(target, &JsValue::from_str(name), value);
+/// Appends `[name, value]` to an event's `detail` pairs.
+#[inline(never)]
+fn field(detail: &Array, name: &str, value: JsValue) {
+    let pair = Array::new();
+    push_text(&pair, Some(name));
+    pair.push(&value);
+    detail.push(&pair);
 }
 
 /// An option value: absent, null, of the right type (`convert` says), or of another.
