@@ -33,12 +33,16 @@ const OPTIONS = ["renewUrl", "tokenEndpoint", "clientId", "revokeUrl", "idleTime
 let words;
 const write = (logger, ...line) => (words ??= import("./log.js")).then(({ log }) => log(logger, ...line));
 
-// What the engine throws when it refuses an input, [code, message, option?], as the TypeError
-// callers get (anything else, a bug, as it is).
+// What the engine throws when it refuses an input, [code, message] or an option's [code,
+// problem, option], as the TypeError callers get, worded as OptionError::message words it in
+// src/core/options.rs (anything else, a bug, as it is).
 const refused = (error) => {
   if (!Array.isArray(error)) return error;
   const [code, message, option] = error;
-  return Object.assign(new TypeError(message), option ? { code, option } : { code });
+  // An option's name may be "" (an unknown key).
+  return error.length > 2
+    ? Object.assign(new TypeError(`authpulse: option "${option}" ${message}`), { code, option })
+    : Object.assign(new TypeError(message), { code });
 };
 
 // `allowedOrigins` entries through the browser's URL parser; the engine decides what is valid.

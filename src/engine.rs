@@ -114,7 +114,7 @@ impl Engine {
     /// [`OPTION_NAMES`](crate::core::options::OPTION_NAMES) (with `allowedOrigins` entries
     /// already parsed by the browser's URL parser into `[protocol, origin, more]` or `null`),
     /// or `undefined` for none; `unknown` the first option name that is not one. Throws
-    /// `["invalid_option", message, option]` (see [`refusal`]).
+    /// `["invalid_option", problem, option]` (see [`refusal`]).
     #[wasm_bindgen(constructor)]
     pub fn new(values: JsValue, unknown: JsValue, page_origin: &str) -> Result<Engine, JsValue> {
         let mut raw = RawOptions::default();
@@ -123,7 +123,8 @@ impl Engine {
         }
         raw.unknown = text(&unknown, MAX_TEXT_LEN);
         let config = Config::from_raw(&raw, page_origin).map_err(|error| {
-            let refused = refusal("invalid_option", &error.message());
+            // The problem only: js/index.js words the message (`OptionError::message`).
+            let refused = refusal("invalid_option", error.problem);
             push_text(&refused, Some(&error.option));
             JsValue::from(refused)
         })?;
@@ -516,8 +517,10 @@ impl Engine {
 }
 
 /// A refused input as thrown: `[code, message]`, which `js/index.js` throws on as a `TypeError`
-/// with that message and `code` (a stable value callers branch on), and a third element, if
-/// any, as its `option`. Plain data, like an event's detail (see [`event_parts`]).
+/// with that message and `code` (a stable value callers branch on); or `[code, problem,
+/// option]` for an option, which it throws with `option` and the message
+/// [`OptionError::message`](crate::core::OptionError::message) words (`authpulse: option
+/// "{option}" {problem}`). Plain data, like an event's detail (see [`event_parts`]).
 fn refusal(code: &str, message: &str) -> Array {
     let refused = Array::new();
     push_text(&refused, Some(code));
