@@ -184,9 +184,11 @@ impl Engine {
                 self.sign_in(x)?;
                 JsValue::UNDEFINED
             }
-            CALL_TOKEN => {
-                self.token().map_or(JsValue::UNDEFINED, |token| JsValue::from_str(&token))
-            }
+            // Copied straight from the session (`token()` makes a String first).
+            CALL_TOKEN => match self.session.access_token(self.now) {
+                TokenAccess::Ready { token, .. } => JsValue::from_str(token),
+                TokenAccess::Wait | TokenAccess::Unavailable => JsValue::UNDEFINED,
+            },
             CALL_RESPONSE => {
                 let flag = |bit: u8| c as u8 & bit != 0;
                 let decision = self.response(

@@ -146,5 +146,5 @@ pub(crate) fn push_text(array: &Array, value: Option<&str>) {
 #[inline(never)]
 pub(crate) fn text(value: &JsValue, max: u32) -> Option<String> {
     // Sliced whatever its length (a shorter string is all there): no length import.
-    Some(value.dyn_ref::<JsString>()?.slice(0, max + 1).into())
+    value.dyn_ref::<JsString>()?.slice(0, max + 1).as_string()
 }
