@@ -33,8 +33,8 @@ const OPTIONS = ["renewUrl", "tokenEndpoint", "clientId", "revokeUrl", "idleTime
 let words;
 const write = (logger, ...line) => (words ??= import("./log.js")).then(({ log }) => log(logger, ...line));
 
-// What the engine throws when it refuses an input, [code, message] or an option's [code,
-// problem, option], as the TypeError callers get, worded as OptionError::message words it in
+// An input the engine refused — [code, message], or an option's [code, problem, option], thrown by
+// `new Engine` and returned by its SIGN_IN call — as the TypeError callers get, worded as OptionError::message words it in
 // src/core/options.rs (anything else, a bug, as it is).
 const refused = (error) => {
   if (!Array.isArray(error)) return error;
@@ -162,11 +162,8 @@ export class AuthClient {
     this.#live();
     const fields = tokenFields(tokenResponse);
     this.#input((engine) => {
-      try {
-        engine.call(SIGN_IN, fields);
-      } catch (error) {
-        throw refused(error);
-      }
+      const refusal = engine.call(SIGN_IN, fields);
+      if (refusal) throw refused(refusal);
     });
   }
 

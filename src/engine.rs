@@ -161,8 +161,8 @@ impl Engine {
     /// The calls that take or give JavaScript values, as one export (each export costs its own
     /// glue in both files): `kind` one of the `CALL_*` constants, `x`, `y`, `a`, `b`, `c` its
     /// arguments (unused ones `undefined` or 0) —
-    /// [`CALL_SIGN_IN`] (`x` the fields): [`Engine::sign_in`], `undefined` or a thrown
-    /// refusal; [`CALL_TOKEN`]: [`Engine::token`]; [`CALL_RESPONSE`] (`x`
+    /// [`CALL_SIGN_IN`] (`x` the fields): [`Engine::sign_in`], `undefined` or the refusal
+    /// (returned, for `js/index.js` to throw: no export but `new` throws); [`CALL_TOKEN`]: [`Engine::token`]; [`CALL_RESPONSE`] (`x`
     /// `WWW-Authenticate`, `a` status, `b` generation, `c` the flags [`RESPONSE_RETRIED`] |
     /// [`RESPONSE_REPLAYABLE`] | [`RESPONSE_ALLOWED`]): [`Engine::response`];
     /// [`CALL_RENEWAL_ANSWERED`] (`x` the fields, `a` id, `b` status, `c` Retry-After in ms):
@@ -170,20 +170,9 @@ impl Engine {
     /// [`CALL_QUERY`] (`a` what): [`Engine::query`]; [`CALL_ALLOWS`] (`x` protocol, `y`
     /// origin): [`Engine::allows`]; [`CALL_ENDPOINTS`]: [`Engine::endpoints`]; [`CALL_POLL`]:
     /// [`Engine::poll`]. Inputs give `undefined`, and so does an unknown `kind`.
-    pub fn call(
-        &mut self,
-        kind: u8,
-        x: JsValue,
-        y: JsValue,
-        a: f64,
-        b: f64,
-        c: f64,
-    ) -> Result<JsValue, JsValue> {
-        Ok(match kind {
-            CALL_SIGN_IN => {
-                self.sign_in(x)?;
-                JsValue::UNDEFINED
-            }
+    pub fn call(&mut self, kind: u8, x: JsValue, y: JsValue, a: f64, b: f64, c: f64) -> JsValue {
+        match kind {
+            CALL_SIGN_IN => self.sign_in(x).err().unwrap_or(JsValue::UNDEFINED),
             // Copied straight from the session (`token()` makes a String first).
             CALL_TOKEN => match self.session.access_token(self.now) {
                 TokenAccess::Ready { token, .. } => JsValue::from_str(token),
@@ -214,7 +203,7 @@ impl Engine {
             CALL_ENDPOINTS => self.endpoints().into(),
             CALL_POLL => self.poll(),
             _ => JsValue::UNDEFINED,
-        })
+        }
     }
 }
 
