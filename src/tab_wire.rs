@@ -145,6 +145,13 @@ pub(crate) fn push_text(array: &Array, value: Option<&str>) {
 /// to `max + 1` units, enough for the core to see that it is too long.
 #[inline(never)]
 pub(crate) fn text(value: &JsValue, max: u32) -> Option<String> {
-    // Sliced whatever its length (a shorter string is all there): no length import.
-    value.dyn_ref::<JsString>()?.slice(0, max + 1).as_string()
+    let string = value.dyn_ref::<JsString>()?;
+    // `slice` is looked up on `String.prototype`, which a page can replace: called only for a
+    // string too long anyway, as `length` is not. (`as_string`, not `String::from`: no
+    // `unwrap_throw` should it give something else.)
+    if string.length() > max {
+        string.slice(0, max + 1).as_string()
+    } else {
+        value.as_string()
+    }
 }
