@@ -15,6 +15,12 @@ import { Timer } from "./timer.js";
 
 export { init };
 
+// Engine.input kinds (IN_* in src/engine.rs).
+const CLOCK = 0, ACTIVITY = 1, TIMEOUT = 2, RESUME = 3, HIDDEN = 4, LOGOUT = 5, RENEWAL_FAILED = 6, THRESHOLD = 7,
+  DEADLINE = 8, ACCESS = 9, WAITING = 10;
+// Engine.call kinds (CALL_* in src/engine.rs), and the flags of RESPONSE.
+const SIGN_IN = 0, TOKEN = 1, RESPONSE = 2, RENEWAL_ANSWERED = 3, TAB = 4, QUERY = 5, ALLOWS = 6, ENDPOINTS = 7, POLL = 8;
+const RETRIED = 1, REPLAYABLE = 2, ALLOWED = 4;
 // Engine.poll command kinds.
 const RENEW = 1, CANCEL_RENEWAL = 2, EMIT = 3, END_SERVER_SESSION = 4, BROADCAST = 5, REVOKE = 6, LOG = 7;
 // The options in the order Engine takes their values (OPTION_NAMES in src/core/options.rs).
@@ -27,13 +33,25 @@ const OPTIONS = ["renewUrl", "tokenEndpoint", "clientId", "revokeUrl", "idleTime
 let words;
 const write = (logger, ...line) => (words ??= import("./log.js")).then(({ log }) => log(logger, ...line));
 
+// An input the engine refused — [code, message], or an option's [code, problem, option], thrown by
+// `new Engine` and returned by its SIGN_IN call — as the TypeError callers get, worded as OptionError::message words it in
+// src/core/options.rs (anything else, a bug, as it is).
+const refused = (error) => {
+  if (!Array.isArray(error)) return error;
+  const [code, message, option] = error;
+  // An option's name may be "" (an unknown key).
+  return error.length > 2
+    ? Object.assign(new TypeError(`authpulse: option "${option}" ${message}`), { code, option })
+    : Object.assign(new TypeError(message), { code });
+};
+
 // `allowedOrigins` entries through the browser's URL parser; the engine decides what is valid.
 const parseOrigin = (text) => {
   try {
     const url = new URL(text);
     const more = url.pathname !== "/" || url.search !== "" || url.hash !== "" ||
       url.username !== "" || url.password !== "" || /[?#]/.test(text);
-    return { protocol: url.protocol, origin: url.origin, more };
+    return [url.protocol, url.origin, more];
   } catch {
     return null;
   }
@@ -73,7 +91,7 @@ export class AuthClient {
   #page = globalThis;
   #events = new Events();
   #logger; // the `logger` option (the engine checked it)
-  #timer = new Timer(() => this.#input((engine) => engine.timeout()));
+  #timer = new Timer(() => this.#input((engine) => engine.input(TIMEOUT)));
   #activity;
   #tabs = null;
   #renewal = null; // { id, controller, sent }: the renewal the engine waits for
@@ -88,32 +106,38 @@ export class AuthClient {
     access: () => this.#access(),
     token: () => this.#token(),
     response: (status, challenge, generation, retried, replayable, url) =>
-      this.#input((engine) => engine.response(status, challenge, generation, retried, replayable, this.#allows(url))),
+      this.#input((engine) =>
+        engine.call(RESPONSE, challenge, undefined, status, generation,
+          (retried && RETRIED) | (replayable && REPLAYABLE) | (this.#allows(url) && ALLOWED))),
   };
 
   constructor(options) {
     supported();
     if (!ready) throw codedError(Error, "not_initialized", "the WebAssembly module is not loaded: `await init()` before `new AuthClient()`, or use `await createAuthClient()`");
     const [values, unknown] = readOptions(options);
-    this.#engine = new Engine(values, unknown, globalThis.location?.origin ?? "null");
+    try {
+      this.#engine = new Engine(values, unknown, globalThis.location?.origin ?? "null");
+    } catch (error) {
+      throw refused(error);
+    }
     this.#logger = values?.[11];
-    this.#endpoints = this.#engine.endpoints;
+    this.#endpoints = this.#engine.call(ENDPOINTS);
     if (this.#endpoints[4] && typeof BroadcastChannel === "function") {
-      this.#tabs = new Tabs(`authpulse/1 ${this.#endpoints[0]}`, (data) => this.#input((engine) => engine.tab(data)));
+      this.#tabs = new Tabs(`authpulse/1 ${this.#endpoints[0]}`, (data) => this.#input((engine) => engine.call(TAB, data)));
     }
     // Deadlines first, so that coming back after the deadline never revives the session; then
     // a page the user made visible counts as activity. A page being hidden tells the other tabs
     // its last activity at once.
     this.#activity = new Activity(
-      (wall, mono) => this.#input((engine) => engine.activity(wall, mono)),
+      (wall, mono) => this.#input((engine) => engine.input(ACTIVITY, wall, mono)),
       (at) => {
         if (this.#timer.at < 0 || at < this.#timer.at) this.#timer.arm(at);
       },
       (hidden, visible, wall, mono) =>
         this.#input((engine) => {
-          if (hidden) return engine.hidden();
-          engine.timeout();
-          if (visible) engine.activity(wall, mono);
+          if (hidden) return engine.input(HIDDEN);
+          engine.input(TIMEOUT);
+          if (visible) engine.input(ACTIVITY, wall, mono);
         }),
     );
   }
@@ -124,8 +148,8 @@ export class AuthClient {
    */
   async start() {
     this.#live();
-    this.#input((engine) => engine.resume());
-    while (this.#engine.waiting) {
+    this.#input((engine) => engine.input(RESUME));
+    while (this.#engine.input(WAITING)) {
       await this.#renewalSettled();
       this.#live();
     }
@@ -137,7 +161,10 @@ export class AuthClient {
   setSession(tokenResponse) {
     this.#live();
     const fields = tokenFields(tokenResponse);
-    this.#input((engine) => engine.signIn(fields));
+    this.#input((engine) => {
+      const refusal = engine.call(SIGN_IN, fields);
+      if (refusal) throw refused(refusal);
+    });
   }
 
   /**
@@ -157,13 +184,13 @@ export class AuthClient {
 
   /** App-reported activity: counts like a user event. */
   touch() {
-    if (!this.#disposed) this.#input((engine, wall, mono) => engine.activity(wall, mono));
+    if (!this.#disposed) this.#input((engine, wall, mono) => engine.input(ACTIVITY, wall, mono));
   }
 
   /** Tears down now, reason "logout", and ends the server session. */
   async logout() {
     this.#live();
-    this.#input((engine) => engine.logout());
+    this.#input((engine) => engine.input(LOGOUT));
   }
 
   /** Calls `listener(detail)` on each `event`; returns the function that unsubscribes it. */
@@ -202,7 +229,7 @@ export class AuthClient {
 
   // What a getter reports (Engine.query), with the deadlines checked first.
   #query(what) {
-    return this.#input((engine) => engine.query(what));
+    return this.#input((engine) => engine.call(QUERY, undefined, undefined, what));
   }
 
   #live() {
@@ -216,8 +243,8 @@ export class AuthClient {
     const engine = this.#engine;
     const wall = Date.now();
     const mono = performance.now();
-    engine.clock(wall, mono);
-    this.#activity?.flush((wall, mono) => engine.activity(wall, mono));
+    engine.input(CLOCK, wall, mono);
+    this.#activity?.flush((wall, mono) => engine.input(ACTIVITY, wall, mono));
     const result = step(engine, wall, mono);
     this.#drive(wall, mono);
     return result;
@@ -226,23 +253,24 @@ export class AuthClient {
   #drive(wall, mono) {
     const engine = this.#engine;
     const events = [];
-    for (let command; (command = engine.poll());) {
+    for (let command; (command = engine.call(POLL));) {
       const [kind, a, b, c] = command;
       if (kind === RENEW) this.#renew(a, b, c);
       else if (kind === CANCEL_RENEWAL) this.#cancelRenewal(a, b);
       else if (kind === EMIT) {
-        events.push(() => this.#events.emit(a, b));
-        if (a === "renewed") this.#tabs?.stored(b.expiresAt);
+        const detail = Object.fromEntries(b);
+        events.push(() => this.#events.emit(a, detail));
+        if (a === "renewed") this.#tabs?.stored(detail.expiresAt);
         if (a === "expired") this.#tabs?.stored(0);
       } else if (kind === END_SERVER_SESSION) endServerSession(this.#page, this.#endpoints, a);
       else if (kind === BROADCAST) this.#tabs?.post(a);
       else if (kind === REVOKE) revoke(this.#page, this.#endpoints, a);
       else if (kind === LOG) events.push(() => write(this.#logger, a, b, c));
     }
-    if (this.#activity) this.#activity.setThreshold(engine.threshold(), wall - mono);
-    const at = engine.deadline();
+    if (this.#activity) this.#activity.setThreshold(engine.input(THRESHOLD), wall - mono);
+    const at = engine.input(DEADLINE);
     if (at !== this.#timer.at) this.#timer.arm(at);
-    if (!engine.waiting && this.#settled) {
+    if (!engine.input(WAITING) && this.#settled) {
       this.#settled.resolve();
       this.#settled = null;
     }
@@ -267,7 +295,7 @@ export class AuthClient {
     let allowed = this.#origins.get(key);
     if (allowed === undefined) {
       const { protocol, origin } = new URL(url);
-      allowed = this.#engine.allows(protocol, origin);
+      allowed = this.#engine.call(ALLOWS, protocol, origin);
       if (http && this.#origins.size < 64) this.#origins.set(key, allowed);
     }
     return allowed;
@@ -277,10 +305,10 @@ export class AuthClient {
   // is in flight, null when none can be had.
   #access() {
     return this.#input((engine) => {
-      const generation = engine.access();
+      const generation = engine.input(ACCESS);
       if (generation === WAIT) return WAIT;
       if (generation < 1) return (this.#current = null); // none: keep no copy of the old one
-      if (this.#current?.generation !== generation) this.#current = { token: engine.token(), generation };
+      if (this.#current?.generation !== generation) this.#current = { token: engine.call(TOKEN), generation };
       return this.#current;
     });
   }
@@ -314,11 +342,11 @@ export class AuthClient {
     try {
       answer = await requestRenewal(this.#page, this.#endpoints, idleMs, refreshToken, signal);
     } catch {
-      if (!this.#disposed && !signal.aborted) this.#input((engine) => engine.renewalFailed(id));
+      if (!this.#disposed && !signal.aborted) this.#input((engine) => engine.input(RENEWAL_FAILED, id));
       return;
     }
     // Reported even when the engine stopped waiting for it: it takes a rotated refresh token.
-    if (!this.#disposed) this.#input((engine) => engine.renewalAnswered(id, answer.status, answer.fields, answer.retryAfter));
+    if (!this.#disposed) this.#input((engine) => engine.call(RENEWAL_ANSWERED, answer.fields, undefined, id, answer.status, answer.retryAfter));
   }
 
   // The engine stopped waiting for renewal `id`: abort it, unless its grant went out (keepSent).

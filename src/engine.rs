@@ -21,7 +21,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -31,7 +31,7 @@ use crate::core::{
     Command, Config, Event, ExpiresIn, Instant, Log, RawOptions, RenewalId, RenewalOutcome,
     ResponseInfo, RetryDecision, Session, TokenAccess, TokenResponse,
 };
-use crate::tab_wire::{tab_message, tab_message_value, text};
+use crate::tab_wire::{push_number, push_text, tab_message, tab_message_value, text};
 
 /// The session core as the JavaScript adapters drive it. Not part of the public API: apps use
 /// `AuthClient`.
@@ -46,6 +46,54 @@ pub struct Engine {
 /// `access` results other than a token's generation (which is 1 or more).
 const WAIT: f64 = -1.0;
 const UNAVAILABLE: f64 = -2.0;
+
+/// `input` kinds (`js/index.js` has the same numbers).
+pub const IN_CLOCK: u8 = 0;
+/// See [`Engine::input`].
+pub const IN_ACTIVITY: u8 = 1;
+/// See [`Engine::input`].
+pub const IN_TIMEOUT: u8 = 2;
+/// See [`Engine::input`].
+pub const IN_RESUME: u8 = 3;
+/// See [`Engine::input`].
+pub const IN_HIDDEN: u8 = 4;
+/// See [`Engine::input`].
+pub const IN_LOGOUT: u8 = 5;
+/// See [`Engine::input`].
+pub const IN_RENEWAL_FAILED: u8 = 6;
+/// See [`Engine::input`].
+pub const IN_THRESHOLD: u8 = 7;
+/// See [`Engine::input`].
+pub const IN_DEADLINE: u8 = 8;
+/// See [`Engine::input`].
+pub const IN_ACCESS: u8 = 9;
+/// See [`Engine::input`].
+pub const IN_WAITING: u8 = 10;
+
+/// `call` kinds (`js/index.js` has the same numbers).
+pub const CALL_SIGN_IN: u8 = 0;
+/// See [`Engine::call`].
+pub const CALL_TOKEN: u8 = 1;
+/// See [`Engine::call`].
+pub const CALL_RESPONSE: u8 = 2;
+/// See [`Engine::call`].
+pub const CALL_RENEWAL_ANSWERED: u8 = 3;
+/// See [`Engine::call`].
+pub const CALL_TAB: u8 = 4;
+/// See [`Engine::call`].
+pub const CALL_QUERY: u8 = 5;
+/// See [`Engine::call`].
+pub const CALL_ALLOWS: u8 = 6;
+/// See [`Engine::call`].
+pub const CALL_ENDPOINTS: u8 = 7;
+/// See [`Engine::call`].
+pub const CALL_POLL: u8 = 8;
+/// `CALL_RESPONSE` flag: the request was already retried once.
+pub const RESPONSE_RETRIED: u8 = 1;
+/// `CALL_RESPONSE` flag: the request can be sent again.
+pub const RESPONSE_REPLAYABLE: u8 = 2;
+/// `CALL_RESPONSE` flag: the response's final URL is on an allowed origin.
+pub const RESPONSE_ALLOWED: u8 = 4;
 
 /// `poll` command kinds.
 const RENEW: f64 = 1.0;
@@ -64,9 +112,9 @@ const MAX_TEXT_LEN: u32 = 8 * 1024;
 impl Engine {
     /// Validates the options: `values` the option values in the order of
     /// [`OPTION_NAMES`](crate::core::options::OPTION_NAMES) (with `allowedOrigins` entries
-    /// already parsed by the browser's URL parser into `{protocol, origin, more}` or `null`),
-    /// or `undefined` for none; `unknown` the first option name that is not one. Throws a
-    /// `TypeError` naming the option.
+    /// already parsed by the browser's URL parser into `[protocol, origin, more]` or `null`),
+    /// or `undefined` for none; `unknown` the first option name that is not one. Throws
+    /// `["invalid_option", problem, option]` (see [`refusal`]).
     #[wasm_bindgen(constructor)]
     pub fn new(values: JsValue, unknown: JsValue, page_origin: &str) -> Result<Engine, JsValue> {
         let mut raw = RawOptions::default();
@@ -75,53 +123,136 @@ impl Engine {
         }
         raw.unknown = text(&unknown, MAX_TEXT_LEN);
         let config = Config::from_raw(&raw, page_origin).map_err(|error| {
-            let exception = type_error("invalid_option", &error.message());
-            set(&exception, "option", &JsValue::from_str(&error.option));
-            exception
+            // The problem only: js/index.js words the message (`OptionError::message`).
+            let refused = refusal("invalid_option", error.problem);
+            push_text(&refused, Some(&error.option));
+            JsValue::from(refused)
         })?;
         Ok(Engine { session: Session::new(config), now: Instant::default() })
     }
 
-    /// The clocks now: `Date.now()` and `performance.now()`. Every other input happens at the
-    /// time of the last call.
-    pub fn clock(&mut self, wall: f64, mono: f64) {
-        self.now = Instant::from_js(wall, mono);
+    /// The inputs and readings that take at most two numbers and give one, as one export (each
+    /// export costs its own glue in both files): `kind` one of the `IN_*` constants, `a` and `b`
+    /// its arguments — [`IN_CLOCK`] (`wall`, `mono`): [`Engine::clock`]; [`IN_ACTIVITY`]
+    /// (`wall`, `mono`): [`Engine::activity`]; [`IN_TIMEOUT`]: [`Engine::timeout`];
+    /// [`IN_RESUME`]: [`Engine::resume`]; [`IN_HIDDEN`]: [`Engine::hidden`]; [`IN_LOGOUT`]:
+    /// [`Engine::logout`]; [`IN_RENEWAL_FAILED`] (`id`): [`Engine::renewal_failed`];
+    /// [`IN_THRESHOLD`]: [`Engine::threshold`]; [`IN_DEADLINE`]: [`Engine::deadline`];
+    /// [`IN_ACCESS`]: [`Engine::access`]; [`IN_WAITING`]: [`Engine::waiting`] as 1 or 0. Returns
+    /// the reading, 0 for an input; an unknown `kind` does nothing.
+    pub fn input(&mut self, kind: u8, a: f64, b: f64) -> f64 {
+        match kind {
+            IN_CLOCK => self.clock(a, b),
+            IN_ACTIVITY => self.activity(a, b),
+            IN_TIMEOUT => self.timeout(),
+            IN_RESUME => self.resume(),
+            IN_HIDDEN => self.hidden(),
+            IN_LOGOUT => self.logout(),
+            IN_RENEWAL_FAILED => self.renewal_failed(a),
+            IN_THRESHOLD => return self.threshold(),
+            IN_DEADLINE => return self.deadline(),
+            IN_ACCESS => return self.access(),
+            IN_WAITING => return self.waiting() as u8 as f64,
+            _ => {}
+        }
+        0.0
     }
 
-    /// Real user activity at `wall`/`mono` (when the event happened, by both clocks).
-    pub fn activity(&mut self, wall: f64, mono: f64) {
-        self.session.handle_activity(Instant::from_js(wall, mono));
+    /// The calls that take or give JavaScript values, as one export (each export costs its own
+    /// glue in both files): `kind` one of the `CALL_*` constants, `x`, `y`, `a`, `b`, `c` its
+    /// arguments (unused ones `undefined` or 0) —
+    /// [`CALL_SIGN_IN`] (`x` the fields): [`Engine::sign_in`], `undefined` or the refusal
+    /// (returned, for `js/index.js` to throw: no export but `new` throws); [`CALL_TOKEN`]: [`Engine::token`]; [`CALL_RESPONSE`] (`x`
+    /// `WWW-Authenticate`, `a` status, `b` generation, `c` the flags [`RESPONSE_RETRIED`] |
+    /// [`RESPONSE_REPLAYABLE`] | [`RESPONSE_ALLOWED`]): [`Engine::response`];
+    /// [`CALL_RENEWAL_ANSWERED`] (`x` the fields, `a` id, `b` status, `c` Retry-After in ms):
+    /// [`Engine::renewal_answered`]; [`CALL_TAB`] (`x` the message): [`Engine::tab`];
+    /// [`CALL_QUERY`] (`a` what): [`Engine::query`]; [`CALL_ALLOWS`] (`x` protocol, `y`
+    /// origin): [`Engine::allows`]; [`CALL_ENDPOINTS`]: [`Engine::endpoints`]; [`CALL_POLL`]:
+    /// [`Engine::poll`]. Inputs give `undefined`, and so does an unknown `kind`.
+    pub fn call(&mut self, kind: u8, x: JsValue, y: JsValue, a: f64, b: f64, c: f64) -> JsValue {
+        match kind {
+            CALL_SIGN_IN => self.sign_in(x).err().unwrap_or(JsValue::UNDEFINED),
+            // Copied straight from the session (`token()` makes a String first).
+            CALL_TOKEN => match self.session.access_token(self.now) {
+                TokenAccess::Ready { token, .. } => JsValue::from_str(token),
+                TokenAccess::Wait | TokenAccess::Unavailable => JsValue::UNDEFINED,
+            },
+            CALL_RESPONSE => {
+                let flag = |bit: u8| c as u8 & bit != 0;
+                let decision = self.response(
+                    a as u16,
+                    x,
+                    b,
+                    flag(RESPONSE_RETRIED),
+                    flag(RESPONSE_REPLAYABLE),
+                    flag(RESPONSE_ALLOWED),
+                );
+                JsValue::from_f64(decision.into())
+            }
+            CALL_RENEWAL_ANSWERED => {
+                self.renewal_answered(a, b as u16, x, c);
+                JsValue::UNDEFINED
+            }
+            CALL_TAB => {
+                self.tab(x);
+                JsValue::UNDEFINED
+            }
+            CALL_QUERY => self.query(a as u8),
+            CALL_ALLOWS => JsValue::from_bool(self.allows(x, y)),
+            CALL_ENDPOINTS => self.endpoints().into(),
+            CALL_POLL => self.poll(),
+            _ => JsValue::UNDEFINED,
+        }
     }
+}
 
-    /// Time passed: the timer fired, or the page came back.
-    pub fn timeout(&mut self) {
-        self.session.handle_timeout(self.now);
-    }
+/// An event's name and `detail` as `[name, value]` pairs, which `js/index.js` makes the object
+/// with `Object.fromEntries`: that defines the properties without calling a setter a page may
+/// have put on `Object.prototype`, and the module needs no property-setting import (which can
+/// throw, so it would come with the glue's exception handling).
+fn event_parts(event: Event) -> (&'static str, Array) {
+    let detail = Array::new();
+    let name = match event {
+        Event::Renewed { expires_at }
+        | Event::IdleWarning { expires_at }
+        | Event::SignedIn { expires_at } => {
+            field(&detail, "expiresAt", JsValue::from_f64(expires_at.as_millis() as f64));
+            match event {
+                Event::Renewed { .. } => "renewed",
+                Event::SignedIn { .. } => "signedin",
+                _ => "idlewarning",
+            }
+        }
+        Event::StateChange { state } => {
+            field(&detail, "state", JsValue::from_str(state.as_str()));
+            "statechange"
+        }
+        Event::Active => "active",
+        Event::Expired { reason } => {
+            field(&detail, "reason", JsValue::from_str(reason.as_str()));
+            "expired"
+        }
+        Event::Error { code } => {
+            field(&detail, "code", JsValue::from_str(code.code()));
+            field(&detail, "message", JsValue::from_str(code.message()));
+            if let crate::core::ErrorCode::Status(status) = code {
+                field(&detail, "status", JsValue::from_f64(status.into()));
+            }
+            "error"
+        }
+    };
+    (name, detail)
+}
 
+impl Engine {
     /// `setSession(response)` with the response's fields (see [`Engine::renewal_answered`]);
-    /// throws a `TypeError` with code `bad_token_response`.
-    #[wasm_bindgen(js_name = signIn)]
+    /// fails with `["bad_token_response", message]` (see [`refusal`]).
     pub fn sign_in(&mut self, fields: JsValue) -> Result<(), JsValue> {
         let response = token_response(&fields).unwrap_or_default();
         self.session
             .handle_sign_in(self.now, response)
-            .map_err(|bad| type_error("bad_token_response", bad.message()))
-    }
-
-    /// `start()`.
-    pub fn resume(&mut self) {
-        self.session.handle_resume(self.now);
-    }
-
-    /// A caller wants a token: the generation of the token to attach (1 or more) when one is
-    /// ready, -1 to wait while `waiting`, -2 when none can be had. The token itself changes
-    /// only with its generation: read it with [`Engine::token`] when that is new.
-    pub fn access(&mut self) -> f64 {
-        match self.session.access_token(self.now) {
-            TokenAccess::Ready { generation, .. } => generation as f64,
-            TokenAccess::Wait => WAIT,
-            TokenAccess::Unavailable => UNAVAILABLE,
-        }
+            .map_err(|bad| refusal("bad_token_response", bad.message()).into())
     }
 
     /// The token that `access` answered with a generation for; `undefined` when it answered
@@ -168,7 +299,6 @@ impl Engine {
     /// plain values (`exp` and `iat` the claims of a JWT access token), or `null` when the body
     /// was not a JSON object — and the delay its `Retry-After` header asked for in ms (NaN
     /// without one).
-    #[wasm_bindgen(js_name = renewalAnswered)]
     pub fn renewal_answered(&mut self, id: f64, status: u16, fields: JsValue, retry_after_ms: f64) {
         let error = fields.dyn_ref::<Array>().and_then(|fields| text(&fields.get(6), 64));
         // NaN: none; a date in the past: at once.
@@ -182,8 +312,150 @@ impl Engine {
         self.renewal(id, outcome);
     }
 
+    /// A message another tab's engine broadcast (see `poll`); anything else is ignored.
+    pub fn tab(&mut self, message: JsValue) {
+        if let Some(message) = tab_message(&message) {
+            self.session.handle_tab_message(self.now, message);
+        }
+    }
+
+    /// What the client's getters report at the last `clock`, deadlines checked first: `state`
+    /// (`what` 0), or in ms since the epoch (`null` for none) `idleExpiresAt` (1) or
+    /// `tokenExpiresAt` (2). One export for the three: each export costs its own glue.
+    pub fn query(&mut self, what: u8) -> JsValue {
+        self.session.handle_timeout(self.now);
+        let at = match what {
+            0 => return JsValue::from_str(self.session.phase().as_str()),
+            1 => self.session.idle_expires_at(),
+            _ => self.session.token_expires_at(),
+        };
+        // As far away as the clock that reaches it first says, dated by the wall clock now: a
+        // wall clock set back does not push the date out (as the events' `expiresAt`).
+        at.map_or(JsValue::NULL, |at| {
+            JsValue::from_f64(self.session.projected(at).as_millis() as f64)
+        })
+    }
+
+    /// Whether a request to this URL (`URL.protocol` and `URL.origin`) may carry the token
+    /// (rule 8); values that are not strings never do.
+    pub fn allows(&self, protocol: JsValue, origin: JsValue) -> bool {
+        let text = |value: JsValue| text(&value, MAX_TEXT_LEN).unwrap_or_default();
+        self.session.config().allowed_origins.allows(&text(protocol), &text(origin))
+    }
+
+    /// Where renewals go, and how: `[url, clientId, revokeUrl, logoutUrl, crossTab]`,
+    /// `clientId` null for the session strategy.
+    pub fn endpoints(&self) -> Array {
+        let config = self.session.config();
+        let (renew, client_id, revoke) = match &config.strategy {
+            crate::core::options::Strategy::Session { renew_url } => (renew_url, None, None),
+            crate::core::options::Strategy::RefreshToken {
+                token_endpoint,
+                client_id,
+                revoke_url,
+            } => (token_endpoint, Some(client_id), revoke_url.as_ref()),
+        };
+        let out = Array::new();
+        push_text(&out, Some(renew));
+        push_text(&out, client_id.map(String::as_str));
+        push_text(&out, revoke.map(String::as_str));
+        push_text(&out, config.logout_url.as_deref());
+        out.push(&JsValue::from_bool(config.cross_tab));
+        out
+    }
+
+    /// Takes the next command, `undefined` when there is none:
+    /// `[1, renewalId, idleMs, refreshToken]` renew, `[2, renewalId, keepSent]` stop waiting
+    /// for that renewal (abort it, unless `keepSent` and its request went out: a refresh-token
+    /// grant's answer is still reported), `[3, eventName, detailPairs]` emit an event
+    /// (`detailPairs` the `[name, value]` pairs of its `detail`),
+    /// `[4, refreshToken]` end the server session, `[5, message]` post `message` to the other
+    /// tabs (for their `tab`), `[6, refreshToken]` revoke that refresh token, `[7, line, at, word]`
+    /// a decision for the logger (see `core::log`: `line` is a `Line` as a number).
+    pub fn poll(&mut self) -> JsValue {
+        let Some(command) = self.session.poll_command() else {
+            return JsValue::UNDEFINED;
+        };
+        // Built by appending, each value through one shared helper: a conversion and a drop
+        // written out at every field cost more.
+        let out = Array::new();
+        match command {
+            Command::Renew { id, idle_ms, refresh_token } => {
+                push_number(&out, RENEW);
+                push_number(&out, id.0 as f64);
+                push_number(&out, idle_ms as f64);
+                push_text(&out, refresh_token.as_deref());
+            }
+            Command::CancelRenewal(id) => {
+                push_number(&out, CANCEL_RENEWAL);
+                push_number(&out, id.0 as f64);
+                out.push(&JsValue::from_bool(self.session.config().grants_refresh_tokens()));
+            }
+            Command::Emit(event) => {
+                push_number(&out, EMIT);
+                let (name, detail) = event_parts(event);
+                push_text(&out, Some(name));
+                out.push(&detail);
+            }
+            Command::EndServerSession { refresh_token } => {
+                push_number(&out, END_SERVER_SESSION);
+                push_text(&out, refresh_token.as_deref());
+            }
+            Command::Revoke(refresh_token) => {
+                push_number(&out, REVOKE);
+                push_text(&out, Some(&refresh_token));
+            }
+            Command::Broadcast(message) => {
+                push_number(&out, BROADCAST);
+                out.push(&tab_message_value(message));
+            }
+            Command::Log(Log { line, at, word }) => {
+                push_number(&out, LOG);
+                push_number(&out, line as u8 as f64);
+                push_number(&out, at.as_millis() as f64);
+                push_text(&out, Some(word));
+            }
+        }
+        // Always four elements: null for the ones a kind does not use.
+        for _ in out.length()..4 {
+            push_text(&out, None);
+        }
+        out.into()
+    }
+
+    /// The clocks now: `Date.now()` and `performance.now()`. Every other input happens at the
+    /// time of the last call.
+    pub fn clock(&mut self, wall: f64, mono: f64) {
+        self.now = Instant::from_js(wall, mono);
+    }
+
+    /// Real user activity at `wall`/`mono` (when the event happened, by both clocks).
+    pub fn activity(&mut self, wall: f64, mono: f64) {
+        self.session.handle_activity(Instant::from_js(wall, mono));
+    }
+
+    /// Time passed: the timer fired, or the page came back.
+    pub fn timeout(&mut self) {
+        self.session.handle_timeout(self.now);
+    }
+
+    /// `start()`.
+    pub fn resume(&mut self) {
+        self.session.handle_resume(self.now);
+    }
+
+    /// A caller wants a token: the generation of the token to attach (1 or more) when one is
+    /// ready, -1 to wait while [`Engine::waiting`], -2 when none can be had. The token itself changes
+    /// only with its generation: read it with [`Engine::token`] when that is new.
+    pub fn access(&mut self) -> f64 {
+        match self.session.access_token(self.now) {
+            TokenAccess::Ready { generation, .. } => generation as f64,
+            TokenAccess::Wait => WAIT,
+            TokenAccess::Unavailable => UNAVAILABLE,
+        }
+    }
+
     /// The renewal request `id` failed before a response.
-    #[wasm_bindgen(js_name = renewalFailed)]
     pub fn renewal_failed(&mut self, id: f64) {
         self.renewal(id, RenewalOutcome::Network);
     }
@@ -191,13 +463,6 @@ impl Engine {
     /// The page is being hidden or left (it may be frozen next).
     pub fn hidden(&mut self) {
         self.session.handle_hidden(self.now);
-    }
-
-    /// A message another tab's engine broadcast (see `poll`); anything else is ignored.
-    pub fn tab(&mut self, message: JsValue) {
-        if let Some(message) = tab_message(&message) {
-            self.session.handle_tab_message(self.now, message);
-        }
     }
 
     /// `logout()`.
@@ -221,146 +486,11 @@ impl Engine {
         }
     }
 
-    /// What the client's getters report at the last `clock`, deadlines checked first: `state`
-    /// (`what` 0), or in ms since the epoch (`null` for none) `idleExpiresAt` (1) or
-    /// `tokenExpiresAt` (2). One export for the three: each export costs its own glue.
-    pub fn query(&mut self, what: u8) -> JsValue {
-        self.session.handle_timeout(self.now);
-        let at = match what {
-            0 => return JsValue::from_str(self.session.phase().as_str()),
-            1 => self.session.idle_expires_at(),
-            _ => self.session.token_expires_at(),
-        };
-        // As far away as the clock that reaches it first says, dated by the wall clock now: a
-        // wall clock set back does not push the date out (as the events' `expiresAt`).
-        at.map_or(JsValue::NULL, |at| {
-            JsValue::from_f64(self.session.projected(at).as_millis() as f64)
-        })
-    }
-
     /// Whether callers that got "wait" (and `start()`) must go on waiting; a bounded time.
-    #[wasm_bindgen(getter)]
     pub fn waiting(&self) -> bool {
         self.session.callers_wait()
     }
 
-    /// Whether a request to this URL (`URL.protocol` and `URL.origin`) may carry the token
-    /// (rule 8); values that are not strings never do.
-    pub fn allows(&self, protocol: JsValue, origin: JsValue) -> bool {
-        let text = |value: JsValue| text(&value, MAX_TEXT_LEN).unwrap_or_default();
-        self.session.config().allowed_origins.allows(&text(protocol), &text(origin))
-    }
-
-    /// Where renewals go, and how: `[url, clientId, revokeUrl, logoutUrl, crossTab]`,
-    /// `clientId` null for the session strategy.
-    #[wasm_bindgen(getter)]
-    pub fn endpoints(&self) -> Array {
-        let config = self.session.config();
-        let (renew, client_id, revoke) = match &config.strategy {
-            crate::core::options::Strategy::Session { renew_url } => (renew_url, None, None),
-            crate::core::options::Strategy::RefreshToken {
-                token_endpoint,
-                client_id,
-                revoke_url,
-            } => (token_endpoint, Some(client_id), revoke_url.as_ref()),
-        };
-        let text = |value: Option<&String>| value.map_or(JsValue::NULL, |v| JsValue::from_str(v));
-        Array::of5(
-            &JsValue::from_str(renew),
-            &text(client_id),
-            &text(revoke),
-            &text(config.logout_url.as_ref()),
-            &JsValue::from_bool(config.cross_tab),
-        )
-    }
-
-    /// Takes the next command, `undefined` when there is none:
-    /// `[1, renewalId, idleMs, refreshToken]` renew, `[2, renewalId, keepSent]` stop waiting
-    /// for that renewal (abort it, unless `keepSent` and its request went out: a refresh-token
-    /// grant's answer is still reported), `[3, eventName, detail]` emit an event,
-    /// `[4, refreshToken]` end the server session, `[5, message]` post `message` to the other
-    /// tabs (for their `tab`), `[6, refreshToken]` revoke that refresh token, `[7, line, at, word]`
-    /// a decision for the logger (see `core::log`: `line` is a `Line` as a number).
-    pub fn poll(&mut self) -> JsValue {
-        let Some(command) = self.session.poll_command() else {
-            return JsValue::UNDEFINED;
-        };
-        let kind = |kind: f64| JsValue::from_f64(kind);
-        let refresh =
-            |token: Option<String>| token.map_or(JsValue::NULL, |token| JsValue::from_str(&token));
-        let (a, b, c, d) = match command {
-            Command::Renew { id, idle_ms, refresh_token } => (
-                kind(RENEW),
-                JsValue::from_f64(id.0 as f64),
-                JsValue::from_f64(idle_ms as f64),
-                refresh(refresh_token),
-            ),
-            Command::CancelRenewal(id) => (
-                kind(CANCEL_RENEWAL),
-                JsValue::from_f64(id.0 as f64),
-                JsValue::from_bool(self.session.config().grants_refresh_tokens()),
-                JsValue::NULL,
-            ),
-            Command::Emit(event) => {
-                let (name, detail) = event_parts(event);
-                (kind(EMIT), JsValue::from_str(name), detail, JsValue::NULL)
-            }
-            Command::EndServerSession { refresh_token } => {
-                (kind(END_SERVER_SESSION), refresh(refresh_token), JsValue::NULL, JsValue::NULL)
-            }
-            Command::Revoke(refresh_token) => {
-                (kind(REVOKE), refresh(Some(refresh_token)), JsValue::NULL, JsValue::NULL)
-            }
-            Command::Broadcast(message) => {
-                (kind(BROADCAST), tab_message_value(message), JsValue::NULL, JsValue::NULL)
-            }
-            Command::Log(Log { line, at, word }) => (
-                kind(LOG),
-                JsValue::from_f64(line as u8 as f64),
-                JsValue::from_f64(at.as_millis() as f64),
-                JsValue::from_str(word),
-            ),
-        };
-        Array::of4(&a, &b, &c, &d).into()
-    }
-}
-
-/// An event's name and `detail` object.
-fn event_parts(event: Event) -> (&'static str, JsValue) {
-    let detail: JsValue = Object::new().into();
-    let name = match event {
-        Event::Renewed { expires_at }
-        | Event::IdleWarning { expires_at }
-        | Event::SignedIn { expires_at } => {
-            set(&detail, "expiresAt", &JsValue::from_f64(expires_at.as_millis() as f64));
-            match event {
-                Event::Renewed { .. } => "renewed",
-                Event::SignedIn { .. } => "signedin",
-                _ => "idlewarning",
-            }
-        }
-        Event::StateChange { state } => {
-            set(&detail, "state", &JsValue::from_str(state.as_str()));
-            "statechange"
-        }
-        Event::Active => "active",
-        Event::Expired { reason } => {
-            set(&detail, "reason", &JsValue::from_str(reason.as_str()));
-            "expired"
-        }
-        Event::Error { code } => {
-            set(&detail, "code", &JsValue::from_str(code.code()));
-            set(&detail, "message", &JsValue::from_str(code.message()));
-            if let crate::core::ErrorCode::Status(status) = code {
-                set(&detail, "status", &JsValue::from_f64(status.into()));
-            }
-            "error"
-        }
-    };
-    (name, detail)
-}
-
-impl Engine {
     /// `state`, for Rust callers (the browser tests); JavaScript asks [`Engine::query`].
     pub fn phase(&self) -> JsValue {
         JsValue::from_str(self.session.phase().as_str())
@@ -381,16 +511,25 @@ impl Engine {
     }
 }
 
-/// A `TypeError` with a stable `code`: callers branch on the code, never on the message.
-fn type_error(code: &str, message: &str) -> JsValue {
-    let error: JsValue = js_sys::TypeError::new(message).into();
-    set(&error, "code", &JsValue::from_str(code));
-    error
+/// A refused input as thrown: `[code, message]`, which `js/index.js` throws on as a `TypeError`
+/// with that message and `code` (a stable value callers branch on); or `[code, problem,
+/// option]` for an option, which it throws with `option` and the message
+/// [`OptionError::message`](crate::core::OptionError::message) words (`authpulse: option
+/// "{option}" {problem}`). Plain data, like an event's detail (see [`event_parts`]).
+fn refusal(code: &str, message: &str) -> Array {
+    let refused = Array::new();
+    push_text(&refused, Some(code));
+    push_text(&refused, Some(message));
+    refused
 }
 
-/// Sets a property of an object made here; a failure only loses the property.
-fn set(target: &JsValue, name: &str, value: &JsValue) {
-    let _ = Reflect::set(target, &JsValue::from_str(name), value);
+/// Appends `[name, value]` to an event's `detail` pairs.
+#[inline(never)]
+fn field(detail: &Array, name: &str, value: JsValue) {
+    let pair = Array::new();
+    push_text(&pair, Some(name));
+    pair.push(&value);
+    detail.push(&pair);
 }
 
 /// An option value: absent, null, of the right type (`convert` says), or of another.
@@ -447,18 +586,19 @@ fn read_options(values: &Array, raw: &mut RawOptions) {
     raw.logger = raw_value(value(11), |logger| logger.is_object().then_some(true));
 }
 
-/// `allowedOrigins` as the adapter parsed it: an array of `{protocol, origin, more}` or `null`.
+/// `allowedOrigins` as the adapter parsed it: an array of `[protocol, origin, more]` or `null`.
 fn origins(value: &JsValue) -> Option<Vec<ParsedOrigin>> {
     let entries = value.dyn_ref::<Array>()?;
     // A loop rather than `collect`: the iterator adapters cost more code than they save.
     let mut parsed = Vec::new();
-    for entry in entries.iter() {
-        let part = |name: &str| Reflect::get(&entry, &JsValue::from_str(name)).ok();
-        parsed.push(ParsedOrigin(entry.is_object().then(|| ParsedUrl {
-            protocol: part("protocol").and_then(|v| text(&v, MAX_TEXT_LEN)).unwrap_or_default(),
-            origin: part("origin").and_then(|v| text(&v, MAX_TEXT_LEN)).unwrap_or_default(),
-            has_more_than_origin: part("more").and_then(|v| v.as_bool()).unwrap_or(true),
-        })));
+    // Indexed: `iter()` would import a second element getter.
+    for index in 0..entries.length() {
+        let url = entries.get(index).dyn_ref::<Array>().map(|parts| ParsedUrl {
+            protocol: text(&parts.get(0), MAX_TEXT_LEN).unwrap_or_default(),
+            origin: text(&parts.get(1), MAX_TEXT_LEN).unwrap_or_default(),
+            has_more_than_origin: parts.get(2).as_bool().unwrap_or(true),
+        });
+        parsed.push(ParsedOrigin(url));
     }
     Some(parsed)
 }

@@ -36,30 +36,29 @@ pub(crate) fn channel_name(endpoint: &str) -> String {
 /// `[3, reason]` teardown (reason codes: `reason_code`), `[4]` hello. Times are wall-clock
 /// dates.
 pub(crate) fn tab_message_value(message: TabMessage) -> JsValue {
-    let number = |value: u64| JsValue::from_f64(value as f64);
     let array = Array::new();
     match message {
         TabMessage::Activity { at } => {
-            array.push(&JsValue::from_f64(TAB_ACTIVITY));
-            array.push(&number(at));
+            push_number(&array, TAB_ACTIVITY);
+            push_number(&array, at as f64);
         }
         TabMessage::Token(shared) => {
-            array.push(&JsValue::from_f64(TAB_TOKEN));
-            array.push(&JsValue::from_str(&shared.access_token));
-            array.push(&number(shared.received_at));
-            array.push(&number(shared.expires_at));
-            array.push(&shared.refresh_token.as_deref().map_or(JsValue::NULL, JsValue::from_str));
-            array.push(&number(shared.refresh_serial));
-            array.push(&number(shared.session_tag));
-            array.push(&number(shared.signed_in_at));
-            array.push(&number(shared.last_activity));
+            push_number(&array, TAB_TOKEN);
+            push_text(&array, Some(&shared.access_token));
+            push_number(&array, shared.received_at as f64);
+            push_number(&array, shared.expires_at as f64);
+            push_text(&array, shared.refresh_token.as_deref());
+            push_number(&array, shared.refresh_serial as f64);
+            push_number(&array, shared.session_tag as f64);
+            push_number(&array, shared.signed_in_at as f64);
+            push_number(&array, shared.last_activity as f64);
         }
         TabMessage::Teardown { reason } => {
-            array.push(&JsValue::from_f64(TAB_TEARDOWN));
-            array.push(&JsValue::from_f64(reason_code(reason)));
+            push_number(&array, TAB_TEARDOWN);
+            push_number(&array, reason_code(reason));
         }
         TabMessage::Hello => {
-            array.push(&JsValue::from_f64(TAB_HELLO));
+            push_number(&array, TAB_HELLO);
         }
     }
     array.into()
@@ -130,13 +129,28 @@ fn reason_code(reason: TeardownReason) -> f64 {
     }
 }
 
+/// Appends a number to `array`: one copy of the conversion for every element written.
+#[inline(never)]
+pub(crate) fn push_number(array: &Array, value: f64) {
+    array.push(&JsValue::from_f64(value));
+}
+
+/// Appends a string to `array`, or `null` for `None`.
+#[inline(never)]
+pub(crate) fn push_text(array: &Array, value: Option<&str>) {
+    array.push(&value.map_or(JsValue::NULL, JsValue::from_str));
+}
+
 /// A string, if `value` is one of at most `max` UTF-16 units; a longer one is copied only up
 /// to `max + 1` units, enough for the core to see that it is too long.
 #[inline(never)]
 pub(crate) fn text(value: &JsValue, max: u32) -> Option<String> {
     let string = value.dyn_ref::<JsString>()?;
+    // `slice` is looked up on `String.prototype`, which a page can replace: called only for a
+    // string too long anyway, as `length` is not. (`as_string`, not `String::from`: no
+    // `unwrap_throw` should it give something else.)
     if string.length() > max {
-        String::from(string.slice(0, max + 1)).into()
+        string.slice(0, max + 1).as_string()
     } else {
         value.as_string()
     }

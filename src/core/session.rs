@@ -382,10 +382,12 @@ impl Session {
     /// The next thing the driver must do, if any.
     pub fn poll_command(&mut self) -> Option<Command> {
         if self.commands.is_empty() {
-            None
-        } else {
-            Some(self.commands.remove(0))
+            return None;
         }
+        // `remove(0)` without its bounds check, which is not optimised out: that panic's
+        // message, location and formatting cost the shipped module about 200 bytes gzipped.
+        self.commands.rotate_left(1);
+        self.commands.pop()
     }
 
     /// When the driver must call [`Session::handle_timeout`] next, if ever: a deadline that

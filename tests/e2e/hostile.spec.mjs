@@ -283,6 +283,7 @@ test.describe("hostile input and unlucky clocks", () => {
         idle: result(() => new pkg.AuthClient({ idleTimeoutMs: 0.5 })),
         cap: result(() => new pkg.AuthClient({ maxSessionMs: 0.5 })),
         symbol: result(() => new pkg.AuthClient({ renewUrl: Symbol() })),
+        empty: result(() => new pkg.AuthClient({ "": 1 })),
         on: result(() => new pkg.AuthClient({}).on(Symbol(), () => {})),
       };
     });
@@ -292,6 +293,10 @@ test.describe("hostile input and unlucky clocks", () => {
     expect(out.idle, "idleTimeoutMs: 0.5 is 1 ms, not blamed on warnBeforeIdleMs").toBe("ok");
     expect(out.cap).toBe("ok");
     expect(out.symbol).toMatchObject({ type: "TypeError", code: "invalid_option", option: "renewUrl" });
+    expect(out.symbol.message).toBe('authpulse: option "renewUrl" must be a non-empty URL string');
+    expect(out.empty, "an empty key is still named").toEqual({
+      type: "TypeError", code: "invalid_option", option: "", message: 'authpulse: option "" is not an authpulse option',
+    });
     expect(out.on).toMatchObject({ type: "TypeError", code: "unknown_event" });
   });
 
