@@ -113,7 +113,7 @@ const NOT_AUTH = "n/a: not an auth client";
   row([
     "   over a busy minute (60 s, a move per frame), all of authpulse's work / moves",
     busy
-      ? `**${us(m.profilePerMoveUs, 3)}** from the CPU profile; ${us(m.timedPerMoveUs, 3)} timed; ${m.listenerCalls} listener calls and ${m.timerCalls} timer wake-ups for ${m.moves} moves`
+      ? `**${us(m.profilePerMoveUs, 3)}** from the CPU profile; ${us(m.timedPerMoveUs, 3)} timed, of which the pointermove listener ${us(m.listenerUs / m.moves, 3)} and the timer's wake-ups ${us(m.timerUs / m.moves, 3)}; ${m.listenerCalls} listener calls and ${m.timerCalls} timer wake-ups for ${m.moves} moves`
       : notMeasured(m, overhead.failed),
     "—",
     NOT_AUTH.replace("an auth client", "an activity tracker"),

@@ -6,9 +6,8 @@
 // With no pointer listener Chromium does not even dispatch pointer events to the page: a moving
 // mouse then runs no code of ours. Key presses, pointer presses and touches stay heard (they are
 // few) and keep the held-back time the latest.
-// Heard on each document, in the capture phase: the input, and `load` for a frame (re)loaded.
 const PARKED = ["pointermove", "wheel"];
-const INPUT = ["keydown", "pointerdown", "touchstart", "load", ...PARKED];
+const INPUT = ["keydown", "pointerdown", "touchstart", ...PARKED];
 const LISTEN = { capture: true, passive: true };
 
 export class Activity {
@@ -19,8 +18,13 @@ export class Activity {
   #threshold = 0;
   #wallThreshold = 0;
   #parked = false;
+  /** The documents whose windows have our listeners. */
+  #known = new WeakSet();
+  /** The page's window, and same-origin frames in shadow roots (their windows are not the page's `frames`). */
+  #roots = [window];
   #onInput;
   #onShow;
+  #onBlur;
 
   /**
    * `report(wall, mono)`: activity to hand to the engine now; `wakeBy(mono)`: an event was held
@@ -30,9 +34,10 @@ export class Activity {
   constructor(report, wakeBy, show) {
     this.#onInput = (event) => {
       if (!event.isTrusted) return;
-      // `load` does not bubble, but the capture phase of the document of a frame's parent has
-      // it (an image's too: it has no window, and is skipped).
-      if (event.type === "load") return this.#frame(event.target.contentWindow, addEventListener, INPUT);
+      // A frame (re)loaded, or rewritten by document.open(), which erased its listeners: its
+      // `load` reaches the capture phase of its parent's document (an image's too: it has no
+      // window, and is skipped).
+      if (event.type === "load") return this.#frame(event.target.contentWindow, addEventListener, INPUT, true);
       const wall = Date.now();
       const mono = performance.now();
       // Either clock: after a sleep the wall clock has moved on while the monotonic one has not.
@@ -51,6 +56,22 @@ export class Activity {
     this.#onShow = (event) => {
       const hidden = event.type === "pagehide" || document.visibilityState === "hidden";
       show(hidden, event.type === "visibilitychange" && event.isTrusted && !hidden, Date.now(), performance.now());
+    };
+    // The page loses the focus to a frame in a shadow root (a web component's editor): its
+    // `load` never reached us (it does not leave the shadow root), nor is it one of the page's
+    // `frames`; it is listened to from now on.
+    this.#onBlur = (event) => {
+      let element = event.target === window && document.activeElement;
+      let shadowed = false;
+      while (element?.shadowRoot?.activeElement) {
+        element = element.shadowRoot.activeElement;
+        shadowed = true;
+      }
+      const win = shadowed && element.contentWindow;
+      if (win) {
+        if (!this.#roots.includes(win)) this.#roots.push(win);
+        this.#frame(win, addEventListener, [], false); // a new document: every listener
+      }
     };
     this.#listen(addEventListener);
   }
@@ -75,22 +96,40 @@ export class Activity {
 
   #park(method) {
     this.#parked = method === removeEventListener;
-    this.#frame(window, method, PARKED);
+    this.#each(method, PARKED, false);
   }
 
   #listen(method) {
-    this.#frame(window, method, INPUT);
+    this.#each(method, INPUT, true);
     method.call(document, "visibilitychange", this.#onShow, LISTEN);
     for (const type of ["focus", "pageshow", "pagehide"]) method(type, this.#onShow, LISTEN);
+    method("blur", this.#onBlur, LISTEN);
   }
 
-  // The document of `win` and of every same-origin frame below it: a user typing in an embedded
-  // editor is active. A cross-origin frame throws here and is skipped: it cannot be observed (the
-  // page can relay its activity with touch()).
-  #frame(win, method, types) {
+  // The frames of a shadow root that were removed are let go.
+  #each(method, types, all) {
+    this.#roots = this.#roots.filter((win) => win === window || win.frameElement?.isConnected);
+    for (const win of this.#roots) this.#frame(win, method, types, all);
+  }
+
+  // `types` on the window of `win` and of every same-origin frame below it: a user typing in an
+  // embedded editor is active. Input is heard on each window, the first target of its capture
+  // phase, so that no listener of the page on the document or below can stop it before us;
+  // `load` on each document (a frame's `load` does not reach its parent's window). A document
+  // seen for the first time, or with `all`, gets (or loses) every listener. A cross-origin frame
+  // throws here and is skipped: it cannot be observed (the page can relay its activity with touch()).
+  #frame(win, method, types, all) {
     try {
-      for (const type of types) method.call(win.document, type, this.#onInput, LISTEN);
-      for (let i = 0; i < win.length; i++) this.#frame(win[i], method, types);
+      const doc = win.document;
+      const adding = method === addEventListener;
+      if (all || (adding && !this.#known.has(doc))) {
+        types = INPUT;
+        method.call(doc, "load", this.#onInput, LISTEN);
+        if (adding) this.#known.add(doc);
+        else this.#known.delete(doc);
+      }
+      for (const type of types) method.call(win, type, this.#onInput, LISTEN);
+      for (let i = 0; i < win.length; i++) this.#frame(win[i], method, types, all);
     } catch {}
   }
 }

@@ -15,26 +15,32 @@ const RESOLUTION = 5 * SECOND; // the core's ACTIVITY_RESOLUTION_MS
 const POINTER = ["pointermove", "wheel"]; // parked between reports
 const HEARD = ["pointerdown", "keydown", "touchstart"]; // always
 
-// Before any script of the page: `__probe.listening(type, frame?)` is how many capture listeners
-// of `type` are on the page's document (or on the document of the frame with id `frame`; only the
-// client adds them here) and `__probe.calls[type]` how often one of them was called.
+// Before any script of the page: `__probe.listening(type, frame?)` is how many of the client's
+// activity listeners (a capture listener also ever added for `wheel`: the tab adapter's own
+// `keydown` and `pointerdown` listeners are not counted) listen for `type` on the page's window
+// (or on the window of the frame with id `frame`), and `__probe.calls[type]` how often one was called.
 function installProbe() {
   const add = EventTarget.prototype.addEventListener;
   const remove = EventTarget.prototype.removeEventListener;
   const types = ["pointermove", "pointerdown", "wheel", "keydown", "touchstart"];
-  const listeners = new WeakMap(); // document -> type -> Set of listeners
+  const listeners = new WeakMap(); // window -> type -> Set of listeners
   const wrappers = new WeakMap();
-  const setOf = (doc, type) => {
-    if (!listeners.has(doc)) listeners.set(doc, Object.fromEntries(types.map((t) => [t, new Set()])));
-    return listeners.get(doc)[type];
+  const activity = new WeakSet(); // listeners ever added for wheel
+  const setOf = (win, type) => {
+    if (!listeners.has(win)) listeners.set(win, Object.fromEntries(types.map((t) => [t, new Set()])));
+    return listeners.get(win)[type];
   };
   const probe = (window.__probe = {
     calls: {},
     events: [],
-    listening: (type, frame) => setOf(frame ? document.getElementById(frame).contentDocument : document, type).size,
+    listening: (type, frame) => {
+      // The frame with id `frame`, in the page or in a shadow root.
+      const element = frame && (document.getElementById(frame) ?? [...document.querySelectorAll("*")].map((e) => e.shadowRoot?.getElementById(frame)).find(Boolean));
+      return [...setOf(frame ? element.contentWindow : window, type)].filter((l) => activity.has(l)).length;
+    },
   });
   const watched = (target, type, listener, options) =>
-    target?.nodeType === 9 && types.includes(type) && typeof listener === "function" && options?.capture === true;
+    target != null && target.window === target && types.includes(type) && typeof listener === "function" && options?.capture === true;
   EventTarget.prototype.addEventListener = function (type, listener, options) {
     if (!watched(this, type, listener, options)) return add.call(this, type, listener, options);
     if (!wrappers.has(listener)) {
@@ -44,6 +50,7 @@ function installProbe() {
       });
     }
     setOf(this, type).add(listener);
+    if (type === "wheel") activity.add(listener);
     return add.call(this, type, wrappers.get(listener), options);
   };
   EventTarget.prototype.removeEventListener = function (type, listener, options) {
@@ -240,4 +247,64 @@ test("in a same-origin frame too: a move there is heard once, the frame's pointe
   expect(expires).toBeGreaterThanOrEqual(start + 15 * MINUTE);
   expect(expires).toBeLessThanOrEqual(start + RESOLUTION + 15 * MINUTE);
   expect(await state(page)).toBe("active");
+});
+
+test("an app's capture listener on the document that stops pointer moves does not hide them: ours are on the window, heard first", async ({
+  page,
+}) => {
+  const start = await signedIn(page, { crossTab: false, warnBeforeIdleMs: 0 });
+  // A drag layer added after the client, as an app would: it stops every move from reaching
+  // any other listener of the document.
+  await page.evaluate(() => document.addEventListener("pointermove", (event) => event.stopImmediatePropagation(), true));
+  let last;
+  for (let i = 0; i < 80; i++) {
+    await page.mouse.move(20 + i, 40);
+    last = await now(page);
+    await page.clock.runFor(500);
+  }
+  expect(await calls(page, "pointermove"), "heard once per report interval, all along").toBeGreaterThanOrEqual(7);
+  const expires = await page.evaluate(() => auth.idleExpiresAt);
+  expect(expires).toBeGreaterThan(last + 15 * MINUTE - RESOLUTION);
+  expect(expires).toBeLessThanOrEqual(last + 15 * MINUTE);
+  expect(start).toBeLessThan(last);
+});
+
+test("a same-origin frame in a shadow root (its load never reaches the page, nor is it one of its frames) is listened to once the user moves into it", async ({
+  page,
+}) => {
+  await signedIn(page, { crossTab: false, warnBeforeIdleMs: 0 });
+  await page.route("**/editor.html", (route) =>
+    route.fulfill({ contentType: "text/html", body: "<!doctype html><body style='margin:0'><textarea style='width:300px;height:100px'></textarea>" }),
+  );
+  // A web component adds the frame after the client was built.
+  await page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const host = document.createElement("div");
+        document.body.append(host);
+        const frame = Object.assign(document.createElement("iframe"), { id: "shadowed", src: "/editor.html" });
+        frame.style.cssText = "width:320px;height:120px;border:0";
+        frame.addEventListener("load", resolve, { once: true });
+        host.attachShadow({ mode: "open" }).append(frame);
+      }),
+  );
+  // The user clicks into the editor (the page loses the focus to the frame) and types there for
+  // 16 minutes, a key every 30 s: still signed in, 15 min from the last key.
+  await page.locator("div").locator("iframe").contentFrame().locator("textarea").click();
+  let last;
+  for (let i = 0; i < 32; i++) {
+    await page.clock.runFor(30 * SECOND);
+    await page.keyboard.press("KeyA");
+    last = await now(page);
+  }
+  expect(await state(page)).toBe("active");
+  expect(await page.evaluate(() => auth.idleExpiresAt)).toBe(last + 15 * MINUTE);
+  // Its pointer listeners are parked with the page's, and dispose() removes all of them.
+  expect(await listening(page, [...POINTER, ...HEARD], "shadowed")).toEqual([1, 1, 1, 1, 1]);
+  await page.mouse.move(5, 5);
+  await page.mouse.move(8, 5);
+  expect(await listening(page, [...POINTER, ...HEARD], "shadowed")).toEqual([0, 0, 1, 1, 1]);
+  await page.evaluate(() => auth.dispose());
+  expect(await listening(page, [...POINTER, ...HEARD], "shadowed")).toEqual([0, 0, 0, 0, 0]);
+  expect(await listening(page, [...POINTER, ...HEARD])).toEqual([0, 0, 0, 0, 0]);
 });
