@@ -24,7 +24,7 @@ export class Activity {
   #roots = [window];
   #onInput;
   #onShow;
-  #onBlur;
+  #onFocus;
 
   /**
    * `report(wall, mono)`: activity to hand to the engine now; `wakeBy(mono)`: an event was held
@@ -57,11 +57,12 @@ export class Activity {
       const hidden = event.type === "pagehide" || document.visibilityState === "hidden";
       show(hidden, event.type === "visibilitychange" && event.isTrusted && !hidden, Date.now(), performance.now());
     };
-    // The page loses the focus to a frame in a shadow root (a web component's editor): its
-    // `load` never reached us (it does not leave the shadow root), nor is it one of the page's
-    // `frames`; it is listened to from now on.
-    this.#onBlur = (event) => {
-      let element = event.target === window && document.activeElement;
+    // The focus is in a frame in a shadow root (a web component's editor): its `load` never
+    // reached us (it does not leave the shadow root), nor is it one of the page's `frames`; it
+    // is listened to from now on. Looked for when the page's window loses the focus, and at
+    // every input to the client (the focus may have come from another frame, unseen).
+    this.#onFocus = () => {
+      let element = document.activeElement;
       let shadowed = false;
       while (element?.shadowRoot?.activeElement) {
         element = element.shadowRoot.activeElement;
@@ -84,6 +85,7 @@ export class Activity {
 
   /** Hands the held-back activity to `report(wall, mono)`, forgetting it; parked listeners listen again. */
   flush(report) {
+    this.#onFocus();
     if (this.#wall) report(this.#wall, this.#mono);
     this.#wall = 0;
     if (this.#parked) this.#park(addEventListener);
@@ -103,12 +105,17 @@ export class Activity {
     this.#each(method, INPUT, true);
     method.call(document, "visibilitychange", this.#onShow, LISTEN);
     for (const type of ["focus", "pageshow", "pagehide"]) method(type, this.#onShow, LISTEN);
-    method("blur", this.#onBlur, LISTEN);
+    method("blur", this.#onFocus, LISTEN);
   }
 
-  // The frames of a shadow root that were removed are let go.
+  // The frames of a shadow root that were removed, or navigated to another origin (reading
+  // their frameElement throws), are let go.
   #each(method, types, all) {
-    this.#roots = this.#roots.filter((win) => win === window || win.frameElement?.isConnected);
+    this.#roots = this.#roots.filter((win) => {
+      try {
+        return win === window || win.frameElement?.isConnected;
+      } catch {}
+    });
     for (const win of this.#roots) this.#frame(win, method, types, all);
   }
 

@@ -273,6 +273,11 @@ test("a same-origin frame in a shadow root (its load never reaches the page, nor
   page,
 }) => {
   await signedIn(page, { crossTab: false, warnBeforeIdleMs: 0 });
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  await page.route("http://widget.authpulse.test/", (route) =>
+    route.fulfill({ contentType: "text/html", body: "<!doctype html><body style='margin:0'><textarea></textarea>" }),
+  );
   await page.route("**/editor.html", (route) =>
     route.fulfill({ contentType: "text/html", body: "<!doctype html><body style='margin:0'><textarea style='width:300px;height:100px'></textarea>" }),
   );
@@ -283,6 +288,12 @@ test("a same-origin frame in a shadow root (its load never reaches the page, nor
         const host = document.createElement("div");
         document.body.append(host);
         const frame = Object.assign(document.createElement("iframe"), { id: "shadowed", src: "/editor.html" });
+        // And a cross-origin frame in another shadow root.
+        const widget = Object.assign(document.createElement("iframe"), { id: "widget", src: "http://widget.authpulse.test/" });
+        widget.style.cssText = "width:200px;height:80px;border:0";
+        const other = document.createElement("span");
+        document.body.append(other);
+        other.attachShadow({ mode: "open" }).append(widget);
         frame.style.cssText = "width:320px;height:120px;border:0";
         frame.addEventListener("load", resolve, { once: true });
         host.attachShadow({ mode: "open" }).append(frame);
@@ -290,7 +301,11 @@ test("a same-origin frame in a shadow root (its load never reaches the page, nor
   );
   // The user clicks into the editor (the page loses the focus to the frame) and types there for
   // 16 minutes, a key every 30 s: still signed in, 15 min from the last key.
-  await page.locator("div").locator("iframe").contentFrame().locator("textarea").click();
+  // The user visits the cross-origin widget (which cannot be listened to), comes back to the page,
+  // then types in the editor.
+  await page.locator("#widget").contentFrame().locator("textarea").click();
+  await page.mouse.click(600, 400);
+  await page.locator("#shadowed").contentFrame().locator("textarea").click();
   let last;
   for (let i = 0; i < 32; i++) {
     await page.clock.runFor(30 * SECOND);
@@ -307,4 +322,37 @@ test("a same-origin frame in a shadow root (its load never reaches the page, nor
   await page.evaluate(() => auth.dispose());
   expect(await listening(page, [...POINTER, ...HEARD], "shadowed")).toEqual([0, 0, 0, 0, 0]);
   expect(await listening(page, [...POINTER, ...HEARD])).toEqual([0, 0, 0, 0, 0]);
+  expect(errors).toEqual([]);
+});
+
+test("a frame in a shadow root that gets the focus from another frame (the page sees no event) is found at the client's next input", async ({
+  page,
+}) => {
+  await signedIn(page, { crossTab: false, warnBeforeIdleMs: 0 });
+  const body = "<!doctype html><body style='margin:0'><textarea style='width:300px;height:100px'></textarea>";
+  await page.route("**/*.html", (route) => route.fulfill({ contentType: "text/html", body }));
+  await page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        let loaded = 0;
+        for (const id of ["first", "second"]) {
+          const frame = Object.assign(document.createElement("iframe"), { id, src: `/${id}.html` });
+          frame.style.cssText = "width:320px;height:120px;border:0;display:block";
+          frame.addEventListener("load", () => ++loaded === 2 && resolve(), { once: true });
+          const host = document.createElement("div");
+          document.body.append(host);
+          host.attachShadow({ mode: "open" }).append(frame);
+        }
+      }),
+  );
+  await page.locator("#first").contentFrame().locator("textarea").click(); // the page blurs: found
+  await page.locator("#second").contentFrame().locator("textarea").click(); // no event in the page
+  expect(await listening(page, ["keydown"], "first")).toEqual([1]);
+  expect(await listening(page, ["keydown"], "second")).toEqual([0]);
+  await page.evaluate(() => auth.getAccessToken()); // any input to the client looks again
+  expect(await listening(page, ["keydown"], "second")).toEqual([1]);
+  await page.clock.runFor(30 * SECOND);
+  await page.keyboard.press("KeyA");
+  const typed = await now(page);
+  expect(await page.evaluate(() => auth.idleExpiresAt)).toBe(typed + 15 * MINUTE);
 });
