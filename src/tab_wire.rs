@@ -69,13 +69,7 @@ pub(crate) fn tab_message_value(message: TabMessage) -> JsValue {
 /// and the latest `Date`, tokens that are not strings.
 pub(crate) fn tab_message(value: &JsValue) -> Option<TabMessage> {
     let array = value.dyn_ref::<Array>()?;
-    let date = |index: u32| {
-        array
-            .get(index)
-            .as_f64()
-            .filter(|&at| (0.0..=LAST_DATE_MS).contains(&at))
-            .map(|at| at as u64)
-    };
+    let date = |index: u32| date(array, index);
     let kind = array.get(0).as_f64()?;
     if kind == TAB_ACTIVITY {
         Some(TabMessage::Activity { at: date(1)? })
@@ -108,6 +102,13 @@ pub(crate) fn tab_message(value: &JsValue) -> Option<TabMessage> {
     } else {
         None
     }
+}
+
+/// Element `index` of `array` as a date: a number between 0 and the latest `Date`. One copy of
+/// the check for the seven dates of a message.
+#[inline(never)]
+fn date(array: &Array, index: u32) -> Option<u64> {
+    array.get(index).as_f64().filter(|&at| (0.0..=LAST_DATE_MS).contains(&at)).map(|at| at as u64)
 }
 
 /// A static, not a const: the array is read in place rather than built on the stack.
