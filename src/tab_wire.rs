@@ -91,12 +91,12 @@ pub(crate) fn tab_message(value: &JsValue) -> Option<TabMessage> {
             last_activity: date(8)?,
         }))
     } else if kind == TAB_TEARDOWN {
+        // Reason `code` is element `code - 1` of TEARDOWN_REASONS (a whole number only).
         let code = array.get(1).as_f64()?;
-        TEARDOWN_REASONS
-            .iter()
-            .copied()
-            .find(|&reason| reason_code(reason) == code)
-            .map(|reason| TabMessage::Teardown { reason })
+        let whole = code as usize;
+        let reason =
+            *TEARDOWN_REASONS.get(whole.wrapping_sub(1)).filter(|_| whole as f64 == code)?;
+        Some(TabMessage::Teardown { reason })
     } else if kind == TAB_HELLO {
         Some(TabMessage::Hello)
     } else {
@@ -111,7 +111,8 @@ fn date(array: &Array, index: u32) -> Option<u64> {
     array.get(index).as_f64().filter(|&at| (0.0..=LAST_DATE_MS).contains(&at)).map(|at| at as u64)
 }
 
-/// A static, not a const: the array is read in place rather than built on the stack.
+/// The teardown reasons in the order of their codes (`reason_code`), from 1. A static, not a
+/// const: the array is read in place rather than built on the stack.
 static TEARDOWN_REASONS: [TeardownReason; 5] = [
     TeardownReason::Idle,
     TeardownReason::Session,
