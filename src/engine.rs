@@ -533,24 +533,13 @@ fn field(detail: &Array, name: &str, value: JsValue) {
 }
 
 /// An option value: absent, null, of the right type (`convert` says), or of another.
-/// Not generic: one copy of the reading code serves every option.
-#[inline(never)]
-fn option(value: JsValue) -> Raw<JsValue> {
+fn raw_value<T>(value: JsValue, convert: impl Fn(&JsValue) -> Option<T>) -> Raw<T> {
     if value.is_undefined() {
         Raw::Absent
     } else if value.is_null() {
         Raw::Null
     } else {
-        Raw::Given(value)
-    }
-}
-
-fn raw_value<T>(value: JsValue, convert: impl Fn(&JsValue) -> Option<T>) -> Raw<T> {
-    match option(value) {
-        Raw::Given(value) => convert(&value).map_or(Raw::WrongType, Raw::Given),
-        Raw::Absent => Raw::Absent,
-        Raw::Null => Raw::Null,
-        Raw::WrongType => Raw::WrongType,
+        convert(&value).map_or(Raw::WrongType, Raw::Given)
     }
 }
 
