@@ -92,6 +92,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// The stable `code` string.
+    #[inline(never)]
     pub const fn code(self) -> &'static str {
         match self {
             ErrorCode::Network => "renew_network_error",
@@ -467,6 +468,7 @@ impl Session {
     }
 
     /// When the current token expires, if there is one.
+    #[inline(never)]
     pub fn token_expires_at(&self) -> Option<Instant> {
         self.token.as_ref().map(|token| token.expires_at)
     }
@@ -590,6 +592,7 @@ impl Session {
         true
     }
 
+    #[inline(never)]
     fn resuming(&self) -> bool {
         self.joining.is_some()
             || self.demand == Some(Purpose::Resume)
