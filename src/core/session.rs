@@ -695,7 +695,7 @@ impl Session {
         if id.0 < self.session_first_renewal {
             // Its session has ended: the refresh token it brought is revoked.
             if let Some(refresh_token) = rotated {
-                self.commands.push(Command::Revoke(refresh_token));
+                self.command(Command::Revoke(refresh_token));
             }
             return;
         }
@@ -709,7 +709,7 @@ impl Session {
         let superseded =
             if current.is_none() && rotated.is_some() { self.in_flight.take() } else { None };
         if let Some(flight) = superseded {
-            self.commands.push(Command::CancelRenewal(flight.id));
+            self.command(Command::CancelRenewal(flight.id));
         }
         match (answer, current) {
             (Ok(token), Some(flight)) if flight.purpose == Purpose::Resume => {
@@ -767,7 +767,7 @@ impl Session {
             self.refresh_serial += 1;
             self.share_token();
         } else {
-            self.commands.push(Command::Revoke(refresh_token));
+            self.command(Command::Revoke(refresh_token));
         }
     }
 
@@ -784,7 +784,7 @@ impl Session {
             self.demand = None;
             self.session_first_renewal = self.next_renewal_id;
             let refresh_token = self.refresh_token.take();
-            self.commands.push(Command::EndServerSession { refresh_token });
+            self.command(Command::EndServerSession { refresh_token });
             // Signing out means everywhere, even from a tab that was not signed in.
             self.broadcast(TabMessage::Teardown { reason: TeardownReason::Logout });
         }
@@ -949,7 +949,7 @@ impl Session {
     fn check_deadlines(&mut self, now: Instant) {
         if let Some(flight) = self.in_flight {
             if now.reached(flight.started.plus_ms(RENEW_TIMEOUT_MS)) {
-                self.commands.push(Command::CancelRenewal(flight.id));
+                self.command(Command::CancelRenewal(flight.id));
                 self.in_flight = None;
                 self.renewal_failed(now, flight, ErrorCode::Timeout, None);
             }
@@ -1074,7 +1074,7 @@ impl Session {
         self.in_flight =
             Some(InFlight { id, started: now, purpose, was_active: self.active_since_renewal });
         self.active_since_renewal = false;
-        self.commands.push(Command::Renew {
+        self.command(Command::Renew {
             id,
             idle_ms: now.ms_since(self.last_activity),
             refresh_token: self.refresh_token.clone(),
@@ -1163,13 +1163,13 @@ impl Session {
 
     fn broadcast(&mut self, message: TabMessage) {
         if self.config.cross_tab {
-            self.commands.push(Command::Broadcast(message));
+            self.command(Command::Broadcast(message));
         }
     }
 
     fn cancel_renewal(&mut self) {
         if let Some(flight) = self.in_flight.take() {
-            self.commands.push(Command::CancelRenewal(flight.id));
+            self.command(Command::CancelRenewal(flight.id));
         }
     }
 
@@ -1213,21 +1213,27 @@ impl Session {
             reason,
             TeardownReason::Idle | TeardownReason::MaxSession | TeardownReason::Logout
         ) {
-            self.commands.push(Command::EndServerSession { refresh_token });
+            self.command(Command::EndServerSession { refresh_token });
         }
         if reason != TeardownReason::Remote {
             self.broadcast(TabMessage::Teardown { reason });
         }
     }
 
+    /// Queues `command` for `poll_command`: one copy of `Vec::push` for every command.
+    #[inline(never)]
+    fn command(&mut self, command: Command) {
+        self.commands.push(command);
+    }
+
     fn emit(&mut self, event: Event) {
-        self.commands.push(Command::Emit(event));
+        self.command(Command::Emit(event));
     }
 
     /// A decision for the app's `logger`, if it has one (see [`Line`] for `at` and `word`).
     fn log(&mut self, line: Line, at: Instant, word: &'static str) {
         if self.config.log {
-            self.commands.push(Command::Log(Log { line, at, word }));
+            self.command(Command::Log(Log { line, at, word }));
         }
     }
 
