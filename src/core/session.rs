@@ -536,7 +536,7 @@ impl Session {
         response: TokenResponse,
     ) -> Result<(), BadTokenResponse> {
         let now = self.advance(now);
-        let refresh_token = response.refresh_token().map(String::from);
+        let refresh_token = copied(response.refresh_token());
         let token = response.validate(now)?;
         self.cancel_renewal();
         // A new sign-in inherits nothing, not even a refresh token.
@@ -671,7 +671,7 @@ impl Session {
         let current = self.in_flight.filter(|flight| flight.id == id);
         let (rotated, answer, retry_after_ms) = match outcome {
             RenewalOutcome::Token(response) => {
-                let rotated = response.refresh_token().map(String::from);
+                let rotated = copied(response.refresh_token());
                 (rotated, response.validate(now).map_err(ErrorCode::BadTokenResponse), None)
             }
             RenewalOutcome::NotJson => {
@@ -876,7 +876,7 @@ impl Session {
         // rotated since (even with no new access token) is taken, the old never sent again.
         let serial = shared.refresh_serial;
         if same_session && serial > self.refresh_serial {
-            self.refresh_token = shared.refresh_token.clone();
+            self.refresh_token = copied(shared.refresh_token.as_deref());
             self.refresh_serial = serial;
         }
         let token = Token {
@@ -1077,7 +1077,7 @@ impl Session {
         self.command(Command::Renew {
             id,
             idle_ms: now.ms_since(self.last_activity),
-            refresh_token: self.refresh_token.clone(),
+            refresh_token: copied(self.refresh_token.as_deref()),
         });
     }
 
@@ -1131,7 +1131,7 @@ impl Session {
             access_token: token.access_token.clone(),
             received_at,
             expires_at: received_at.saturating_add(token.lifetime_ms()),
-            refresh_token: self.refresh_token.clone(),
+            refresh_token: copied(self.refresh_token.as_deref()),
             refresh_serial: self.refresh_serial,
             session_tag: self.session_tag,
             signed_in_at: now.wall_date_of(self.signed_in_at),
@@ -1245,6 +1245,13 @@ impl Session {
             self.emit(Event::StateChange { state: phase });
         }
     }
+}
+
+/// A copy of a token, if any: one copy of the allocation and the copying for every token
+/// the session keeps or hands on.
+#[inline(never)]
+fn copied(token: Option<&str>) -> Option<String> {
+    token.map(String::from)
 }
 
 #[cfg(test)]
