@@ -541,7 +541,7 @@ impl Session {
         self.cancel_renewal();
         // A new sign-in inherits nothing, not even a refresh token.
         self.begin_session(now);
-        self.refresh_token = refresh_token;
+        self.set_refresh_token(refresh_token);
         self.store(token, true);
         self.share_token();
         Ok(())
@@ -553,7 +553,7 @@ impl Session {
         self.joining = None;
         self.demand = None;
         self.token = None;
-        self.refresh_token = None;
+        self.set_refresh_token(None);
         self.refresh_serial = 0;
         self.session_tag = now.as_millis();
         self.session_first_renewal = self.next_renewal_id;
@@ -747,7 +747,7 @@ impl Session {
     /// one keeps the old one, RFC 6749 section 6), and tells the other tabs.
     fn store_renewed(&mut self, token: Token, rotated: Option<String>, begins: bool) {
         if rotated.is_some() {
-            self.refresh_token = rotated;
+            self.set_refresh_token(rotated);
             self.refresh_serial += 1;
         }
         self.backoff.reset();
@@ -763,7 +763,7 @@ impl Session {
             return;
         };
         if self.signed_in() || self.unconfirmed_end.is_some() {
-            self.refresh_token = Some(refresh_token);
+            self.set_refresh_token(Some(refresh_token));
             self.refresh_serial += 1;
             self.share_token();
         } else {
@@ -876,7 +876,7 @@ impl Session {
         // rotated since (even with no new access token) is taken, the old never sent again.
         let serial = shared.refresh_serial;
         if same_session && serial > self.refresh_serial {
-            self.refresh_token = copied(shared.refresh_token.as_deref());
+            self.set_refresh_token(copied(shared.refresh_token.as_deref()));
             self.refresh_serial = serial;
         }
         let token = Token {
@@ -910,7 +910,7 @@ impl Session {
         if !same_session {
             // Another session: all of it.
             self.session_tag = shared.session_tag;
-            self.refresh_token = shared.refresh_token;
+            self.set_refresh_token(shared.refresh_token);
             self.refresh_serial = serial;
             self.session_first_renewal = self.next_renewal_id;
         }
@@ -1218,6 +1218,12 @@ impl Session {
         if reason != TeardownReason::Remote {
             self.broadcast(TabMessage::Teardown { reason });
         }
+    }
+
+    /// Replaces the refresh token: one copy of dropping the old one.
+    #[inline(never)]
+    fn set_refresh_token(&mut self, token: Option<String>) {
+        self.refresh_token = token;
     }
 
     /// Queues `command` for `poll_command`: one copy of `Vec::push` for every command.
