@@ -1128,7 +1128,7 @@ impl Session {
         let now = self.now;
         let received_at = now.wall_date_of(token.received_at);
         let shared = SharedToken {
-            access_token: token.access_token.clone(),
+            access_token: super::owned(&token.access_token),
             received_at,
             expires_at: received_at.saturating_add(token.lifetime_ms()),
             refresh_token: copied(self.refresh_token.as_deref()),
@@ -1257,7 +1257,7 @@ impl Session {
 /// the session keeps or hands on.
 #[inline(never)]
 fn copied(token: Option<&str>) -> Option<String> {
-    token.map(String::from)
+    token.map(super::owned)
 }
 
 #[cfg(test)]
