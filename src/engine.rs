@@ -533,57 +533,49 @@ fn field(detail: &Array, name: &str, value: JsValue) {
 }
 
 /// An option value: absent, null, of the right type (`convert` says), or of another.
-/// Not generic: one copy of the reading code serves every option.
-#[inline(never)]
-fn option(value: JsValue) -> Raw<JsValue> {
+fn raw_value<T>(value: JsValue, convert: impl Fn(&JsValue) -> Option<T>) -> Raw<T> {
     if value.is_undefined() {
         Raw::Absent
     } else if value.is_null() {
         Raw::Null
     } else {
-        Raw::Given(value)
+        convert(&value).map_or(Raw::WrongType, Raw::Given)
     }
 }
 
-fn raw_value<T>(value: JsValue, convert: impl Fn(&JsValue) -> Option<T>) -> Raw<T> {
-    match option(value) {
-        Raw::Given(value) => convert(&value).map_or(Raw::WrongType, Raw::Given),
-        Raw::Absent => Raw::Absent,
-        Raw::Null => Raw::Null,
-        Raw::WrongType => Raw::WrongType,
-    }
-}
-
+/// Reads option `index` of `values` into `field` as a URL string. The callee reads, converts
+/// and stores: each option costs its caller a call only.
 #[inline(never)]
-fn url_option(value: JsValue) -> Raw<String> {
+fn url_option(values: &Array, index: u32, field: &mut Raw<String>) {
     // A URL longer than MAX_TEXT_LEN is not taken for one (and is not copied in).
-    raw_value(value, |value| {
+    *field = raw_value(values.get(index), |value| {
         text(value, MAX_TEXT_LEN).filter(|url| url.len() <= MAX_TEXT_LEN as usize)
-    })
+    });
 }
 
+/// Reads option `index` of `values` into `field` as a number (see [`url_option`]).
 #[inline(never)]
-fn number_option(value: JsValue) -> Raw<f64> {
-    raw_value(value, JsValue::as_f64)
+fn number_option(values: &Array, index: u32, field: &mut Raw<f64>) {
+    *field = raw_value(values.get(index), JsValue::as_f64);
 }
 
 /// Reads the option values in the order of `OPTION_NAMES`.
+#[inline(never)]
 fn read_options(values: &Array, raw: &mut RawOptions) {
-    let value = |index: u32| values.get(index);
-    raw.renew_url = url_option(value(0));
-    raw.token_endpoint = url_option(value(1));
-    raw.client_id = url_option(value(2));
-    raw.revoke_url = url_option(value(3));
-    raw.idle_timeout_ms = number_option(value(4));
-    raw.warn_before_idle_ms = number_option(value(5));
-    raw.renew_before_expiry_ms = number_option(value(6));
-    raw.max_session_ms = number_option(value(7));
-    raw.allowed_origins = raw_value(value(8), origins);
-    raw.cross_tab = raw_value(value(9), JsValue::as_bool);
-    raw.logout_url = url_option(value(10));
+    url_option(values, 0, &mut raw.renew_url);
+    url_option(values, 1, &mut raw.token_endpoint);
+    url_option(values, 2, &mut raw.client_id);
+    url_option(values, 3, &mut raw.revoke_url);
+    number_option(values, 4, &mut raw.idle_timeout_ms);
+    number_option(values, 5, &mut raw.warn_before_idle_ms);
+    number_option(values, 6, &mut raw.renew_before_expiry_ms);
+    number_option(values, 7, &mut raw.max_session_ms);
+    raw.allowed_origins = raw_value(values.get(8), origins);
+    raw.cross_tab = raw_value(values.get(9), JsValue::as_bool);
+    url_option(values, 10, &mut raw.logout_url);
     // `logger`: an object, or of the wrong type. Its methods are not looked up here (each lookup
     // costs bytes in every app): one that lacks one is reported by the driver when it is used.
-    raw.logger = raw_value(value(11), |logger| logger.is_object().then_some(true));
+    raw.logger = raw_value(values.get(11), |logger| logger.is_object().then_some(true));
 }
 
 /// `allowedOrigins` as the adapter parsed it: an array of `[protocol, origin, more]` or `null`.

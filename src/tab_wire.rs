@@ -69,13 +69,7 @@ pub(crate) fn tab_message_value(message: TabMessage) -> JsValue {
 /// and the latest `Date`, tokens that are not strings.
 pub(crate) fn tab_message(value: &JsValue) -> Option<TabMessage> {
     let array = value.dyn_ref::<Array>()?;
-    let date = |index: u32| {
-        array
-            .get(index)
-            .as_f64()
-            .filter(|&at| (0.0..=LAST_DATE_MS).contains(&at))
-            .map(|at| at as u64)
-    };
+    let date = |index: u32| date(array, index);
     let kind = array.get(0).as_f64()?;
     if kind == TAB_ACTIVITY {
         Some(TabMessage::Activity { at: date(1)? })
@@ -97,12 +91,12 @@ pub(crate) fn tab_message(value: &JsValue) -> Option<TabMessage> {
             last_activity: date(8)?,
         }))
     } else if kind == TAB_TEARDOWN {
+        // Reason `code` is element `code - 1` of TEARDOWN_REASONS (a whole number only).
         let code = array.get(1).as_f64()?;
-        TEARDOWN_REASONS
-            .iter()
-            .copied()
-            .find(|&reason| reason_code(reason) == code)
-            .map(|reason| TabMessage::Teardown { reason })
+        let whole = code as usize;
+        let reason =
+            *TEARDOWN_REASONS.get(whole.wrapping_sub(1)).filter(|_| whole as f64 == code)?;
+        Some(TabMessage::Teardown { reason })
     } else if kind == TAB_HELLO {
         Some(TabMessage::Hello)
     } else {
@@ -110,7 +104,15 @@ pub(crate) fn tab_message(value: &JsValue) -> Option<TabMessage> {
     }
 }
 
-/// A static, not a const: the array is read in place rather than built on the stack.
+/// Element `index` of `array` as a date: a number between 0 and the latest `Date`. One copy of
+/// the check for the seven dates of a message.
+#[inline(never)]
+fn date(array: &Array, index: u32) -> Option<u64> {
+    array.get(index).as_f64().filter(|&at| (0.0..=LAST_DATE_MS).contains(&at)).map(|at| at as u64)
+}
+
+/// The teardown reasons in the order of their codes (`reason_code`), from 1. A static, not a
+/// const: the array is read in place rather than built on the stack.
 static TEARDOWN_REASONS: [TeardownReason; 5] = [
     TeardownReason::Idle,
     TeardownReason::Session,

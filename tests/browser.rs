@@ -370,6 +370,14 @@ fn tabs_take_each_others_tokens_and_sign_outs_and_ignore_anything_else() {
     at(&mut first, T0 + 70_000.0).logout();
     let teardown = broadcasts(&mut first);
     assert_eq!(teardown.len(), 1);
+    for garbage in ["[3]", "[3,0]", "[3,4.5]", "[3,6]", r#"[3,"4"]"#, "[3,-1]", "[3,1e300]"] {
+        at(&mut second, T0 + 70_001.0).tab(json(garbage));
+        assert_eq!(second.phase(), "active", "{garbage} ignored");
+    }
+    assert_eq!(
+        JSON::stringify(&teardown[0]).ok().and_then(|t| t.as_string()),
+        Some("[3,4]".into())
+    );
     at(&mut second, T0 + 70_001.0).tab(teardown[0].clone());
     assert_eq!(second.phase(), "expired");
     assert!(commands(&mut second).iter().any(|c| c.contains(r#"{"reason":"remote"}"#)));

@@ -27,3 +27,10 @@ pub use session::{
 pub use tabs::{SharedToken, TabMessage};
 pub use time::Instant;
 pub use token::{BadTokenResponse, ExpiresIn, Token, TokenResponse};
+
+/// A copy of `text`: one copy of the allocation and the copying for the strings the core keeps
+/// (inlined, `String::from` repeats them at every call site).
+#[inline(never)]
+pub(crate) fn owned(text: &str) -> alloc::string::String {
+    text.into()
+}

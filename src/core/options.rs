@@ -5,6 +5,7 @@ use alloc::vec::Vec;
 
 use super::idle::{IdlePolicy, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_WARN_BEFORE_IDLE_MS};
 use super::origin::AllowedOrigins;
+use super::owned;
 use super::renewal::RenewSchedule;
 
 /// The default renew endpoint of the session strategy.
@@ -163,7 +164,7 @@ impl Config {
     /// Validates `raw`. `page_origin` is the default for `allowedOrigins`.
     pub fn from_raw(raw: &RawOptions, page_origin: &str) -> Result<Config, OptionError> {
         validate(raw, page_origin)
-            .map_err(|(option, problem)| OptionError { option: option.into(), problem })
+            .map_err(|(option, problem)| OptionError { option: owned(option), problem })
     }
 }
 
@@ -203,7 +204,7 @@ fn validate<'a>(raw: &'a RawOptions, page_origin: &str) -> Result<Config, Invali
         max_session_ms,
         allowed_origins,
         cross_tab,
-        logout_url: logout_url.map(String::from),
+        logout_url: logout_url.map(owned),
         log,
     })
 }
@@ -290,7 +291,7 @@ fn strategy(raw: &RawOptions) -> Result<Strategy, Invalid<'static>> {
             if revoke_url.is_some() {
                 return Err(("revokeUrl", "needs tokenEndpoint and clientId"));
             }
-            Ok(Strategy::Session { renew_url: renew_url.unwrap_or(DEFAULT_RENEW_URL).into() })
+            Ok(Strategy::Session { renew_url: owned(renew_url.unwrap_or(DEFAULT_RENEW_URL)) })
         }
         (Some(_), None) => Err(("clientId", "is required with tokenEndpoint")),
         (None, Some(_)) => Err(("tokenEndpoint", "is required with clientId")),
@@ -302,9 +303,9 @@ fn strategy(raw: &RawOptions) -> Result<Strategy, Invalid<'static>> {
                 ));
             }
             Ok(Strategy::RefreshToken {
-                token_endpoint: token_endpoint.into(),
-                client_id: client_id.clone(),
-                revoke_url: revoke_url.map(String::from),
+                token_endpoint: owned(token_endpoint),
+                client_id: owned(client_id),
+                revoke_url: revoke_url.map(owned),
             })
         }
     }
@@ -316,7 +317,7 @@ fn allowed_origins(
 ) -> Result<AllowedOrigins, Invalid<'static>> {
     const OPTION: &str = "allowedOrigins";
     let entries = match raw {
-        Raw::Absent => return Ok(AllowedOrigins::new(vec![page_origin.into()])),
+        Raw::Absent => return Ok(AllowedOrigins::new(vec![owned(page_origin)])),
         Raw::Given(entries) if !entries.is_empty() => entries,
         Raw::Given(_) => return Err((OPTION, "must list at least one origin")),
         Raw::Null | Raw::WrongType => return Err((OPTION, "must be an array of origin strings")),
@@ -335,7 +336,7 @@ fn allowed_origins(
                 "must contain origins only (scheme, host, port), without path, query or credentials",
             ));
         }
-        origins.push(url.origin.clone());
+        origins.push(owned(&url.origin));
     }
     Ok(AllowedOrigins::new(origins))
 }

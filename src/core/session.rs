@@ -92,6 +92,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// The stable `code` string.
+    #[inline(never)]
     pub const fn code(self) -> &'static str {
         match self {
             ErrorCode::Network => "renew_network_error",
@@ -467,6 +468,7 @@ impl Session {
     }
 
     /// When the current token expires, if there is one.
+    #[inline(never)]
     pub fn token_expires_at(&self) -> Option<Instant> {
         self.token.as_ref().map(|token| token.expires_at)
     }
@@ -534,12 +536,12 @@ impl Session {
         response: TokenResponse,
     ) -> Result<(), BadTokenResponse> {
         let now = self.advance(now);
-        let refresh_token = response.refresh_token().map(String::from);
+        let refresh_token = copied(response.refresh_token());
         let token = response.validate(now)?;
         self.cancel_renewal();
         // A new sign-in inherits nothing, not even a refresh token.
         self.begin_session(now);
-        self.refresh_token = refresh_token;
+        self.set_refresh_token(refresh_token);
         self.store(token, true);
         self.share_token();
         Ok(())
@@ -551,7 +553,7 @@ impl Session {
         self.joining = None;
         self.demand = None;
         self.token = None;
-        self.refresh_token = None;
+        self.set_refresh_token(None);
         self.refresh_serial = 0;
         self.session_tag = now.as_millis();
         self.session_first_renewal = self.next_renewal_id;
@@ -590,6 +592,7 @@ impl Session {
         true
     }
 
+    #[inline(never)]
     fn resuming(&self) -> bool {
         self.joining.is_some()
             || self.demand == Some(Purpose::Resume)
@@ -668,7 +671,7 @@ impl Session {
         let current = self.in_flight.filter(|flight| flight.id == id);
         let (rotated, answer, retry_after_ms) = match outcome {
             RenewalOutcome::Token(response) => {
-                let rotated = response.refresh_token().map(String::from);
+                let rotated = copied(response.refresh_token());
                 (rotated, response.validate(now).map_err(ErrorCode::BadTokenResponse), None)
             }
             RenewalOutcome::NotJson => {
@@ -692,7 +695,7 @@ impl Session {
         if id.0 < self.session_first_renewal {
             // Its session has ended: the refresh token it brought is revoked.
             if let Some(refresh_token) = rotated {
-                self.commands.push(Command::Revoke(refresh_token));
+                self.command(Command::Revoke(refresh_token));
             }
             return;
         }
@@ -706,7 +709,7 @@ impl Session {
         let superseded =
             if current.is_none() && rotated.is_some() { self.in_flight.take() } else { None };
         if let Some(flight) = superseded {
-            self.commands.push(Command::CancelRenewal(flight.id));
+            self.command(Command::CancelRenewal(flight.id));
         }
         match (answer, current) {
             (Ok(token), Some(flight)) if flight.purpose == Purpose::Resume => {
@@ -744,7 +747,7 @@ impl Session {
     /// one keeps the old one, RFC 6749 section 6), and tells the other tabs.
     fn store_renewed(&mut self, token: Token, rotated: Option<String>, begins: bool) {
         if rotated.is_some() {
-            self.refresh_token = rotated;
+            self.set_refresh_token(rotated);
             self.refresh_serial += 1;
         }
         self.backoff.reset();
@@ -760,11 +763,11 @@ impl Session {
             return;
         };
         if self.signed_in() || self.unconfirmed_end.is_some() {
-            self.refresh_token = Some(refresh_token);
+            self.set_refresh_token(Some(refresh_token));
             self.refresh_serial += 1;
             self.share_token();
         } else {
-            self.commands.push(Command::Revoke(refresh_token));
+            self.command(Command::Revoke(refresh_token));
         }
     }
 
@@ -781,7 +784,7 @@ impl Session {
             self.demand = None;
             self.session_first_renewal = self.next_renewal_id;
             let refresh_token = self.refresh_token.take();
-            self.commands.push(Command::EndServerSession { refresh_token });
+            self.command(Command::EndServerSession { refresh_token });
             // Signing out means everywhere, even from a tab that was not signed in.
             self.broadcast(TabMessage::Teardown { reason: TeardownReason::Logout });
         }
@@ -873,7 +876,7 @@ impl Session {
         // rotated since (even with no new access token) is taken, the old never sent again.
         let serial = shared.refresh_serial;
         if same_session && serial > self.refresh_serial {
-            self.refresh_token = shared.refresh_token.clone();
+            self.set_refresh_token(copied(shared.refresh_token.as_deref()));
             self.refresh_serial = serial;
         }
         let token = Token {
@@ -907,7 +910,7 @@ impl Session {
         if !same_session {
             // Another session: all of it.
             self.session_tag = shared.session_tag;
-            self.refresh_token = shared.refresh_token;
+            self.set_refresh_token(shared.refresh_token);
             self.refresh_serial = serial;
             self.session_first_renewal = self.next_renewal_id;
         }
@@ -946,7 +949,7 @@ impl Session {
     fn check_deadlines(&mut self, now: Instant) {
         if let Some(flight) = self.in_flight {
             if now.reached(flight.started.plus_ms(RENEW_TIMEOUT_MS)) {
-                self.commands.push(Command::CancelRenewal(flight.id));
+                self.command(Command::CancelRenewal(flight.id));
                 self.in_flight = None;
                 self.renewal_failed(now, flight, ErrorCode::Timeout, None);
             }
@@ -1071,10 +1074,10 @@ impl Session {
         self.in_flight =
             Some(InFlight { id, started: now, purpose, was_active: self.active_since_renewal });
         self.active_since_renewal = false;
-        self.commands.push(Command::Renew {
+        self.command(Command::Renew {
             id,
             idle_ms: now.ms_since(self.last_activity),
-            refresh_token: self.refresh_token.clone(),
+            refresh_token: copied(self.refresh_token.as_deref()),
         });
     }
 
@@ -1125,10 +1128,10 @@ impl Session {
         let now = self.now;
         let received_at = now.wall_date_of(token.received_at);
         let shared = SharedToken {
-            access_token: token.access_token.clone(),
+            access_token: super::owned(&token.access_token),
             received_at,
             expires_at: received_at.saturating_add(token.lifetime_ms()),
-            refresh_token: self.refresh_token.clone(),
+            refresh_token: copied(self.refresh_token.as_deref()),
             refresh_serial: self.refresh_serial,
             session_tag: self.session_tag,
             signed_in_at: now.wall_date_of(self.signed_in_at),
@@ -1160,13 +1163,13 @@ impl Session {
 
     fn broadcast(&mut self, message: TabMessage) {
         if self.config.cross_tab {
-            self.commands.push(Command::Broadcast(message));
+            self.command(Command::Broadcast(message));
         }
     }
 
     fn cancel_renewal(&mut self) {
         if let Some(flight) = self.in_flight.take() {
-            self.commands.push(Command::CancelRenewal(flight.id));
+            self.command(Command::CancelRenewal(flight.id));
         }
     }
 
@@ -1210,21 +1213,33 @@ impl Session {
             reason,
             TeardownReason::Idle | TeardownReason::MaxSession | TeardownReason::Logout
         ) {
-            self.commands.push(Command::EndServerSession { refresh_token });
+            self.command(Command::EndServerSession { refresh_token });
         }
         if reason != TeardownReason::Remote {
             self.broadcast(TabMessage::Teardown { reason });
         }
     }
 
+    /// Replaces the refresh token: one copy of dropping the old one.
+    #[inline(never)]
+    fn set_refresh_token(&mut self, token: Option<String>) {
+        self.refresh_token = token;
+    }
+
+    /// Queues `command` for `poll_command`: one copy of `Vec::push` for every command.
+    #[inline(never)]
+    fn command(&mut self, command: Command) {
+        self.commands.push(command);
+    }
+
     fn emit(&mut self, event: Event) {
-        self.commands.push(Command::Emit(event));
+        self.command(Command::Emit(event));
     }
 
     /// A decision for the app's `logger`, if it has one (see [`Line`] for `at` and `word`).
     fn log(&mut self, line: Line, at: Instant, word: &'static str) {
         if self.config.log {
-            self.commands.push(Command::Log(Log { line, at, word }));
+            self.command(Command::Log(Log { line, at, word }));
         }
     }
 
@@ -1236,6 +1251,13 @@ impl Session {
             self.emit(Event::StateChange { state: phase });
         }
     }
+}
+
+/// A copy of a token, if any: one copy of the allocation and the copying for every token
+/// the session keeps or hands on.
+#[inline(never)]
+fn copied(token: Option<&str>) -> Option<String> {
+    token.map(super::owned)
 }
 
 #[cfg(test)]
