@@ -308,7 +308,7 @@ const one = session.renewals1;
 if (measured(one)) {
   lines.push(
     "4. **Renewals**: the reference server (`--test-controls`, `--access-token-secs 300`) and pages on its",
-    "   origin with Playwright's fake clock; each simulated minute every tab gets a real mouse move, then",
+    "   origin with Playwright's fake clock (paused: every tab reads the same time); each simulated minute every tab gets a real mouse move, then",
     "   the server's clock and the pages' clock jump one minute (`clock.fastForward`), once the renewals in",
     "   flight have been answered (a jump must not land on a real request's own deadline). Counted at the server",
     "   (`/test/log`), after sign-in and each tab's `start()`. In the 10-tab run every tab gets input each",

@@ -100,6 +100,12 @@ async function openTabs(browser, server, tabs, withClient = true) {
     await page.goto(`${server.url}/bench.html`);
     pages.push(page);
   }
+  // Every tab's clock paused at one time, so that the tabs read the same Date.now() as tabs of a
+  // real browser do: a page's running fake clock starts when the page is made, tens of
+  // milliseconds apart, and tabs whose clocks disagree date a shared token differently (one then
+  // waits for a "newer" token, and the jump that follows times its renewal out). From here on
+  // time moves only by the jumps of `simulate`.
+  await context.clock.pauseAt(start + 10_000);
   const login = await pages[0].evaluate(async () => {
     const res = await fetch("/auth/login", {
       method: "POST",
