@@ -1,4 +1,4 @@
-// Shared by the browser benchmarks (and Chromium's path and flags by playwright.config.mjs): Chromium,
+// Shared by the browser benchmarks (and Chromium's path and flags by playwright.config.mjs and tests/engines): Chromium,
 // a small static server, statistics.
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
@@ -6,8 +6,9 @@ import { extname, join, normalize } from "node:path";
 import { chromium } from "playwright-core";
 
 export const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-export const CHROMIUM_ARGS = [
-  "--headless=new",
+// The flags every Chromium run here takes (tests/engines/drivers/chromium.mjs too, whose driver
+// sets headless itself).
+export const CHROMIUM_FLAGS = [
   "--no-sandbox",
   "--disable-gpu",
   "--disable-dev-shm-usage",
@@ -16,6 +17,7 @@ export const CHROMIUM_ARGS = [
   "--disable-sync",
   "--no-first-run",
 ];
+export const CHROMIUM_ARGS = ["--headless=new", ...CHROMIUM_FLAGS];
 
 export function launch() {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });

@@ -24,7 +24,7 @@ export class Activity {
   #roots = [window];
   #onInput;
   #onShow;
-  #onFocus;
+  #findShadowFrame;
 
   /**
    * `report(wall, mono)`: activity to hand to the engine now; `wakeBy(mono)`: an event was held
@@ -61,7 +61,7 @@ export class Activity {
     // reached us (it does not leave the shadow root), nor is it one of the page's `frames`; it
     // is listened to from now on. Looked for when the page's window loses the focus, and at
     // every input to the client (the focus may have come from another frame, unseen).
-    this.#onFocus = () => {
+    this.#findShadowFrame = () => {
       let element = document.activeElement;
       let shadowed = false;
       while (element?.shadowRoot?.activeElement) {
@@ -85,7 +85,7 @@ export class Activity {
 
   /** Hands the held-back activity to `report(wall, mono)`, forgetting it; parked listeners listen again. */
   flush(report) {
-    this.#onFocus();
+    this.#findShadowFrame();
     if (this.#wall) report(this.#wall, this.#mono);
     this.#wall = 0;
     if (this.#parked) this.#park(addEventListener);
@@ -105,17 +105,19 @@ export class Activity {
     this.#each(method, INPUT, true);
     method.call(document, "visibilitychange", this.#onShow, LISTEN);
     for (const type of ["focus", "pageshow", "pagehide"]) method(type, this.#onShow, LISTEN);
-    method("blur", this.#onFocus, LISTEN);
+    method("blur", this.#findShadowFrame, LISTEN);
   }
 
   // The frames of a shadow root that were removed, or navigated to another origin (reading
   // their frameElement throws), are let go.
   #each(method, types, all) {
-    this.#roots = this.#roots.filter((win) => {
-      try {
-        return win === window || win.frameElement?.isConnected;
-      } catch {}
-    });
+    if (this.#roots.length > 1) {
+      this.#roots = this.#roots.filter((win) => {
+        try {
+          return win === window || win.frameElement?.isConnected;
+        } catch {}
+      });
+    }
     for (const win of this.#roots) this.#frame(win, method, types, all);
   }
 

@@ -1360,14 +1360,11 @@ mod tests {
         // (idle timeout, the resolution it gets): 5 s, or 1 % of a short idle timeout.
         for (idle_ms, resolution) in [(15 * 60_000, ACTIVITY_RESOLUTION_MS), (60_000, 600)] {
             for cross_tab in [false, true] {
-                let raw = RawOptions {
-                    cross_tab: Raw::Given(cross_tab),
-                    idle_timeout_ms: Raw::Given(idle_ms as f64),
-                    warn_before_idle_ms: Raw::Given(10_000.0),
-                    ..RawOptions::default()
-                };
-                let mut session =
-                    Session::new(Config::from_raw(&raw, "https://app.example").unwrap());
+                let mut session = session_with(|raw| {
+                    raw.cross_tab = Raw::Given(cross_tab);
+                    raw.idle_timeout_ms = Raw::Given(idle_ms as f64);
+                    raw.warn_before_idle_ms = Raw::Given(10_000.0);
+                });
                 let t0 = Instant::from_millis(1_000_000);
                 session.handle_sign_in(t0, token(300.0)).unwrap();
                 while session.poll_command().is_some() {}

@@ -6,11 +6,9 @@
 // Playwright's fake clock, trusted input through the browser; the network is never needed (the
 // tokens outlive every test).
 import { test, expect } from "@playwright/test";
+import { MINUTE, SECOND, T0 } from "./support/harness.mjs";
 import { servePackage } from "./support/serve-package.mjs";
 
-const T0 = Date.parse("2030-01-07T09:00:00Z");
-const SECOND = 1_000;
-const MINUTE = 60_000;
 const RESOLUTION = 5 * SECOND; // the core's ACTIVITY_RESOLUTION_MS
 const POINTER = ["pointermove", "wheel"]; // parked between reports
 const HEARD = ["pointerdown", "keydown", "touchstart"]; // always
@@ -86,6 +84,24 @@ const expiredAt = (page) =>
   page.evaluate(() => __probe.events.filter((e) => e.type === "expired").map((e) => [e.at, e.detail.reason]));
 /** Moves the clock to `at` (ms since the epoch), firing the timers due on the way. */
 const runTo = async (page, at) => page.clock.runFor(at - (await now(page)));
+/**
+ * Adds an iframe with id `id` loading `src`, styled `css`, to the page or (`shadow`) to the open
+ * shadow root of a new element, as a web component would; resolves once it has loaded.
+ */
+const addFrame = (page, id, src, { css = "width:320px;height:120px;border:0;display:block", shadow = false } = {}) =>
+  page.evaluate(
+    ([id, src, css, shadow]) =>
+      new Promise((resolve) => {
+        const frame = Object.assign(document.createElement("iframe"), { id, src });
+        frame.style.cssText = css;
+        frame.addEventListener("load", resolve, { once: true });
+        if (!shadow) return document.body.append(frame);
+        const host = document.createElement("div");
+        document.body.append(host);
+        host.attachShadow({ mode: "open" }).append(frame);
+      }),
+    [id, src, css, shadow],
+  );
 
 for (const crossTab of [true, false]) {
   test(`a moving mouse reaches the client once per report interval; the pointer listeners are parked until the threshold (crossTab ${crossTab})`, async ({
@@ -220,15 +236,7 @@ test("in a same-origin frame too: a move there is heard once, the frame's pointe
   await page.route("**/frame.html", (route) =>
     route.fulfill({ contentType: "text/html", body: "<!doctype html><body style='margin:0;height:300px'>frame" }),
   );
-  await page.evaluate(
-    () =>
-      new Promise((resolve) => {
-        const frame = Object.assign(document.createElement("iframe"), { id: "f", src: "/frame.html" });
-        frame.style.cssText = "position:fixed;left:0;top:0;width:400px;height:300px;border:0";
-        frame.addEventListener("load", resolve, { once: true });
-        document.body.append(frame);
-      }),
-  );
+  await addFrame(page, "f", "/frame.html", { css: "position:fixed;left:0;top:0;width:400px;height:300px;border:0" });
   expect(await listening(page, [...POINTER, ...HEARD], "f")).toEqual([1, 1, 1, 1, 1]);
   // Moves over the frame, all before the threshold: one call, then nothing listens for
   // pointers in the frame nor in the page; keys are still heard in both.
@@ -281,28 +289,11 @@ test("a same-origin frame in a shadow root (its load never reaches the page, nor
   await page.route("**/editor.html", (route) =>
     route.fulfill({ contentType: "text/html", body: "<!doctype html><body style='margin:0'><textarea style='width:300px;height:100px'></textarea>" }),
   );
-  // A web component adds the frame after the client was built.
-  await page.evaluate(
-    () =>
-      new Promise((resolve) => {
-        const host = document.createElement("div");
-        document.body.append(host);
-        const frame = Object.assign(document.createElement("iframe"), { id: "shadowed", src: "/editor.html" });
-        // And a cross-origin frame in another shadow root.
-        const widget = Object.assign(document.createElement("iframe"), { id: "widget", src: "http://widget.authpulse.test/" });
-        widget.style.cssText = "width:200px;height:80px;border:0";
-        const other = document.createElement("span");
-        document.body.append(other);
-        other.attachShadow({ mode: "open" }).append(widget);
-        frame.style.cssText = "width:320px;height:120px;border:0";
-        frame.addEventListener("load", resolve, { once: true });
-        host.attachShadow({ mode: "open" }).append(frame);
-      }),
-  );
-  // The user clicks into the editor (the page loses the focus to the frame) and types there for
-  // 16 minutes, a key every 30 s: still signed in, 15 min from the last key.
-  // The user visits the cross-origin widget (which cannot be listened to), comes back to the page,
-  // then types in the editor.
+  // A web component adds the editor after the client was built; another, a cross-origin widget.
+  await addFrame(page, "shadowed", "/editor.html", { shadow: true });
+  await addFrame(page, "widget", "http://widget.authpulse.test/", { shadow: true, css: "width:200px;height:80px;border:0" });
+  // The user visits the widget (which cannot be listened to), comes back to the page, then types
+  // in the editor for 16 minutes, a key every 30 s: still signed in, 15 min from the last key.
   await page.locator("#widget").contentFrame().locator("textarea").click();
   await page.mouse.click(600, 400);
   await page.locator("#shadowed").contentFrame().locator("textarea").click();
@@ -331,20 +322,7 @@ test("a frame in a shadow root that gets the focus from another frame (the page 
   await signedIn(page, { crossTab: false, warnBeforeIdleMs: 0 });
   const body = "<!doctype html><body style='margin:0'><textarea style='width:300px;height:100px'></textarea>";
   await page.route("**/*.html", (route) => route.fulfill({ contentType: "text/html", body }));
-  await page.evaluate(
-    () =>
-      new Promise((resolve) => {
-        let loaded = 0;
-        for (const id of ["first", "second"]) {
-          const frame = Object.assign(document.createElement("iframe"), { id, src: `/${id}.html` });
-          frame.style.cssText = "width:320px;height:120px;border:0;display:block";
-          frame.addEventListener("load", () => ++loaded === 2 && resolve(), { once: true });
-          const host = document.createElement("div");
-          document.body.append(host);
-          host.attachShadow({ mode: "open" }).append(frame);
-        }
-      }),
-  );
+  for (const id of ["first", "second"]) await addFrame(page, id, `/${id}.html`, { shadow: true });
   await page.locator("#first").contentFrame().locator("textarea").click(); // the page blurs: found
   await page.locator("#second").contentFrame().locator("textarea").click(); // no event in the page
   expect(await listening(page, ["keydown"], "first")).toEqual([1]);
