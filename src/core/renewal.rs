@@ -53,10 +53,11 @@ pub struct Backoff {
 impl Backoff {
     /// Records a failure at `now`; returns the delay before the next attempt.
     pub fn record_failure(&mut self, now: Instant) -> u64 {
-        let delay = BACKOFF_INITIAL_MS
-            .checked_shl(self.failures)
-            .unwrap_or(BACKOFF_MAX_MS)
-            .min(BACKOFF_MAX_MS);
+        // Doubling by a power of two that saturates: shifting the step itself would drop its high
+        // bits after about 55 failures (`checked_shl` only checks the shift amount) and wrap it to
+        // a few milliseconds or 0, a burst of immediate retries.
+        let doubling = 1u64.checked_shl(self.failures).unwrap_or(u64::MAX);
+        let delay = BACKOFF_INITIAL_MS.saturating_mul(doubling).min(BACKOFF_MAX_MS);
         self.failures = self.failures.saturating_add(1);
         self.retry_at = Some(now.plus_ms(delay));
         delay
@@ -111,6 +112,21 @@ mod tests {
         assert_eq!(schedule.renew_at(&token(5 * MINUTE_MS)).as_millis(), 4 * MINUTE_MS);
         assert_eq!(schedule.renew_at(&token(2 * MINUTE_MS)).as_millis(), 90 * SECOND_MS);
         assert_eq!(schedule.renew_at(&token(60 * MINUTE_MS)).as_millis(), 59 * MINUTE_MS);
+    }
+
+    #[test]
+    fn the_backoff_step_never_shrinks_however_many_failures() {
+        let mut backoff = Backoff::default();
+        let now = Instant::from_millis(1_000_000);
+        let mut previous = 0;
+        for failures in 0..300 {
+            let delay = backoff.record_failure(now);
+            assert!(delay >= previous, "failure {failures}: {delay} ms after {previous} ms");
+            assert!((BACKOFF_INITIAL_MS..=BACKOFF_MAX_MS).contains(&delay), "failure {failures}");
+            assert_eq!(backoff.retry_at(), Some(now.plus_ms(delay)));
+            previous = delay;
+        }
+        assert_eq!(previous, BACKOFF_MAX_MS);
     }
 
     #[test]
